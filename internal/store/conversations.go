@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+const conversationCols = `id, channel, address, name, lang, last_faq_id, opted_out, opted_out_at, created_at, updated_at`
+
+func scanConversation(sc scanner) (*Conversation, error) {
+	var (
+		c              Conversation
+		optedOutAt     sql.NullInt64
+		optedOut       int
+		created, updat int64
+	)
+	if err := sc.Scan(&c.ID, &c.Channel, &c.Address, &c.Name, &c.Lang, &c.LastFAQID,
+		&optedOut, &optedOutAt, &created, &updat); err != nil {
+		return nil, err
+	}
+	c.OptedOut = optedOut != 0
+	c.OptedOutAt = timePtr(optedOutAt)
+	c.CreatedAt = fromMS(created)
+	c.UpdatedAt = fromMS(updat)
+	return &c, nil
+}
+
+// Conversation returns the conversation of a channel and address.
+func (s *SQL) Conversation(ctx context.Context, channel, address string) (*Conversation, error) {
+	c, err := scanConversation(s.r.QueryRowContext(ctx,
+		s.q(`SELECT `+conversationCols+` FROM conversations WHERE channel = ? AND address = ?`), channel, address))
+	if err != nil {
+		return nil, notFound(err, "conversation")
+	}
+	return c, nil
+}
+
+// ConversationByID returns a conversation by id.
+func (s *SQL) ConversationByID(ctx context.Context, id int64) (*Conversation, error) {
+	return s.conversationByID(ctx, s.r, id)
+}
+
+func (s *SQL) conversationByID(ctx context.Context, q queryer, id int64) (*Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx,
+		s.q(`SELECT `+conversationCols+` FROM conversations WHERE id = ?`), id))
+	if err != nil {
+		return nil, notFound(err, "conversation")
+	}
+	return c, nil
+}
+
+// SetConversationName sets the patient's name as staff know it ("" clears).
+func (s *SQL) SetConversationName(ctx context.Context, id int64, name string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET name = ?, updated_at = ? WHERE id = ?`),
+			name, s.nowMS(), id)
+		return affected(res, err, "set conversation name")
+	})
+}
+
+// touchConversation records activity on a conversation (Purge keys on it).
+func (s *SQL) touchConversation(ctx context.Context, tx *sql.Tx, id int64, at int64) error {
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ? AND updated_at < ?`), at, id, at)
+	if err != nil {
+		return fmt.Errorf("store: touch conversation: %w", err)
+	}
+	return nil
+}
+
+// insertEvent adds a timeline event.
+func (s *SQL) insertEvent(ctx context.Context, tx *sql.Tx, e *Event) error {
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events
+		(conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		e.ConversationID, nullID(e.EscalationID), e.Kind, nullID(e.ActorID), e.ActorName, e.Body, ms(e.CreatedAt),
+	).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("store: insert %s event: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// Events returns a conversation's timeline events, oldest first.
+func (s *SQL) Events(ctx context.Context, conversationID int64) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at
+		FROM events WHERE conversation_id = ? ORDER BY created_at, id`), conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			e          Event
+			escID, act sql.NullInt64
+			created    int64
+		)
+		if err := rows.Scan(&e.ID, &e.ConversationID, &escID, &e.Kind, &act, &e.ActorName, &e.Body, &created); err != nil {
+			return nil, fmt.Errorf("store: events: %w", err)
+		}
+		e.EscalationID = idPtr(escID)
+		e.ActorID = idPtr(act)
+		e.CreatedAt = fromMS(created)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	return out, nil
+}
+
+// affected turns an Exec result into ErrNotFound when no row matched.
+func affected(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// at returns t, or the store's clock if t is zero, truncated to ms in UTC.
+func (s *SQL) at(t time.Time) time.Time {
+	if t.IsZero() {
+		t = s.now()
+	}
+	return fromMS(t.UnixMilli())
+}
