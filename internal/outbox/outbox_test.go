@@ -1,0 +1,140 @@
+package outbox_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flsps/faqbot/internal/outbox"
+	"github.com/flsps/faqbot/internal/sms"
+	"github.com/flsps/faqbot/internal/store"
+	"github.com/flsps/faqbot/internal/twiliotest"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func setup(t *testing.T) (*store.SQL, *twiliotest.Server, *outbox.Worker, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "faqbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tw := twiliotest.NewServer(t)
+	sender, err := sms.NewSender(sms.SenderConfig{APIURL: tw.URL(), AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), From: "+15615550100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)}
+	w := &outbox.Worker{Store: st, SendSMS: sender.Send, Permanent: sms.IsPermanent, Now: c.now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BaseBackoff: time.Second}
+	return st, tw, w, c
+}
+
+func booking(t *testing.T, st store.Store, sid string, staff ...string) store.ExchangeResult {
+	t.Helper()
+	var alerts []store.OutboxItem
+	for _, n := range staff {
+		alerts = append(alerts, store.OutboxItem{Kind: store.OutboxSMS, Target: n, Body: "New booking escalation #{escalation_id}"})
+	}
+	res, err := st.RecordExchange(context.Background(), store.Exchange{
+		Channel: store.ChannelSMS, Address: "+15615550142", ExternalID: sid, Body: "can i book for tuesday",
+		Intent: "booking", Reply: "Our staff will text you back.", Escalate: &store.NewEscalation{Kind: "booking", Priority: "normal"},
+		Alerts: alerts,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRetriesUntilTwilioAccepts(t *testing.T) {
+	st, tw, w, c := setup(t)
+	ctx := context.Background()
+	res := booking(t, st, "SM00000000000000000000000000000001", "+15615550199")
+	tw.FailNext(2, 500)
+
+	for i := 0; i < 3; i++ {
+		if n := w.RunOnce(ctx); n != 1 {
+			t.Fatalf("round %d: handled %d items, want 1", i, n)
+		}
+		if w.RunOnce(ctx) != 0 {
+			t.Fatal("a failed item must wait for its backoff")
+		}
+		c.t = c.t.Add(time.Hour)
+	}
+	msgs := tw.Messages()
+	if len(msgs) != 1 || msgs[0].To != "+15615550199" {
+		t.Fatalf("sent %+v", msgs)
+	}
+	want := "New booking escalation #" + itoa(res.Escalation.ID)
+	if msgs[0].Body != want {
+		t.Fatalf("alert body %q, want %q", msgs[0].Body, want)
+	}
+	if p, f, _ := st.OutboxStats(ctx); p != 0 || f != 0 {
+		t.Fatalf("pending %d failed %d", p, f)
+	}
+}
+
+func TestPermanentRefusalIsNotRetried(t *testing.T) {
+	st, tw, w, c := setup(t)
+	ctx := context.Background()
+	booking(t, st, "SM00000000000000000000000000000002", "+15615550198")
+	tw.RejectTo("+15615550198", 21610)
+	w.RunOnce(ctx)
+	c.t = c.t.Add(24 * time.Hour)
+	if n := w.RunOnce(ctx); n != 0 {
+		t.Fatalf("a refused item was claimed again (%d)", n)
+	}
+	if tw.Calls() != 1 {
+		t.Fatalf("calls %d", tw.Calls())
+	}
+	if _, f, _ := st.OutboxStats(ctx); f != 1 {
+		t.Fatalf("failed %d, want 1", f)
+	}
+}
+
+func TestNotConfiguredFailsWithAReason(t *testing.T) {
+	st, _, w, _ := setup(t)
+	w.SendSMS = nil
+	ctx := context.Background()
+	msg, err := st.QueueOutbound(ctx, booking(t, st, "SM00000000000000000000000000000003").Conversation.ID, store.AuthorStaff, "See you Tuesday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.RunOnce(ctx)
+	m, err := st.Message(ctx, msg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != store.MsgFailed {
+		t.Fatalf("status %q", m.Status)
+	}
+}
+
+func TestRunDrainsAndStops(t *testing.T) {
+	st, tw, w, _ := setup(t)
+	w.Now = time.Now
+	w.Interval = 10 * time.Millisecond
+	booking(t, st, "SM00000000000000000000000000000004", "+15615550197", "+15615550196")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	w.Wake()
+	if got := tw.WaitForMessages(2, 5*time.Second); len(got) != 2 {
+		t.Fatalf("sent %d", len(got))
+	}
+	cancel()
+	<-done
+}
+
+func itoa(n int64) string {
+	return strconv.FormatInt(n, 10)
+}
