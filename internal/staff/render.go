@@ -1,0 +1,330 @@
+package staff
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/flsps/faqbot/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// staticVersion is a hash of the embedded assets, appended to their URLs
+// so browsers may cache them and still see a new build at once.
+var staticVersion = func() string {
+	h := sha256.New()
+	_ = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := staticFS.ReadFile(p)
+		h.Write([]byte(p))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
+type templates struct {
+	pages map[string]*template.Template
+}
+
+func mustTemplates(c *Console) *templates {
+	funcs := template.FuncMap{
+		"clock":      c.clock,
+		"datetime":   c.datetime,
+		"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"since":      func(t time.Time) string { return humanDuration(c.now().Sub(t)) },
+		"between":    func(a, b time.Time) string { return humanDuration(b.Sub(a)) },
+		"kindLabel":  kindLabel,
+		"kindIcon":   kindIcon,
+		"outcome":    outcomeLabel,
+		"statusText": statusLabel,
+		"msgStatus":  msgStatusLabel,
+		"deref":      func(t *time.Time) time.Time { return *t },
+		"static":     func(name string) string { return "/staff/static/" + name + "?v=" + staticVersion },
+	}
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, name := range []string{"login", "inbox", "escalation", "error", "audit"} {
+		p := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+		t.pages[name] = p
+	}
+	return t
+}
+
+// pageData is what every page template gets; one of the page fields is set.
+type pageData struct {
+	Title     string // "Inbox"; the tab shows "(3) Inbox · faqbot"
+	Clinic    string
+	User      *store.StaffUser
+	CSRF      string
+	Open      int
+	Urgent    int
+	Zone      string
+	Flash     *flash
+	Nav       string
+	Login     *loginData
+	Inbox     *inboxData
+	Esc       *escData
+	Error     *errData
+	AuditRows []auditRow
+}
+
+type errData struct {
+	Heading string
+	Detail  string
+}
+
+// FullTitle is the tab title without the count (the script adds it).
+func (p *pageData) FullTitle() string { return p.Title + " · faqbot" }
+
+// TabTitle is the tab title as first rendered.
+func (p *pageData) TabTitle() string {
+	if p.Open > 0 {
+		return fmt.Sprintf("(%d) %s", p.Open, p.FullTitle())
+	}
+	return p.FullTitle()
+}
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, d *pageData) {
+	d.Clinic = c.o.ClinicName
+	d.Zone = c.now().In(c.loc).Format("MST")
+	if se, ok := r.Context().Value(sessKey{}).(*sess); ok && d.User == nil {
+		d.User, d.CSRF = se.user, se.s.CSRFToken
+	}
+	if d.User != nil {
+		if open, urgent, err := c.o.Store.CountOpen(r.Context()); err == nil {
+			d.Open, d.Urgent = open, urgent
+		}
+		if d.Flash == nil {
+			d.Flash = c.takeFlash(w, r)
+		}
+	}
+	var buf bytes.Buffer
+	if err := c.tpl.pages[page].ExecuteTemplate(&buf, "layout.html", d); err != nil {
+		c.log.Error("staff: render", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (c *Console) renderError(w http.ResponseWriter, r *http.Request, se *sess, status int, heading, detail string) {
+	d := &pageData{Title: heading, Error: &errData{Heading: heading, Detail: detail}}
+	if se != nil {
+		d.User, d.CSRF = se.user, se.s.CSRFToken
+	}
+	c.render(w, r, status, "error", d)
+}
+
+func (c *Console) notFoundPage(w http.ResponseWriter, r *http.Request, se *sess) {
+	c.renderError(w, r, se, http.StatusNotFound, "Not found", "There is no such page. It may have been removed, or the link is wrong.")
+}
+
+func (c *Console) serveStatic(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["file"]
+	b, err := staticFS.ReadFile(path.Join("static", path.Base(name)))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(b)
+}
+
+// Flash messages survive the redirect after a POST in a short-lived cookie
+// holding only a code (never patient data).
+type flash struct {
+	Error bool
+	Text  string
+}
+
+var flashes = map[string]flash{
+	"claimed":          {Text: "You've claimed this. The bot stays quiet with this patient until you resolve it."},
+	"released":         {Text: "Released back to the queue."},
+	"replied":          {Text: "Reply queued. It is sent by text message; its delivery status shows below."},
+	"noted":            {Text: "Note added. Notes are internal: the patient never sees them."},
+	"resolved":         {Text: "Resolved. Nice work."},
+	"reopened":         {Text: "Reopened and back in the queue."},
+	"err_opted_out":    {Error: true, Text: "Not sent: this patient has opted out of text messages (they replied STOP). They must text START before anyone can message them. Call them instead if needed."},
+	"err_cannot_send":  {Error: true, Text: "Not sent: text messaging is not set up on this server (Twilio credentials are missing). Ask your administrator, or call the patient."},
+	"err_claimed":      {Error: true, Text: "Someone else has claimed this escalation. Ask them, or release it first to take it over."},
+	"err_resolved":     {Error: true, Text: "This escalation is already resolved. Reopen it first."},
+	"err_not_resolved": {Error: true, Text: "This escalation is not resolved, so it can't be reopened."},
+	"err_empty":        {Error: true, Text: "Nothing to send: the text was empty."},
+	"err_too_long":     {Error: true, Text: fmt.Sprintf("Too long: a text message may have at most %d characters.", maxReplyChars)},
+	"err_outcome":      {Error: true, Text: "Choose an outcome before resolving."},
+	"err_note_long":    {Error: true, Text: fmt.Sprintf("The note is too long (at most %d characters).", maxNoteChars)},
+}
+
+func (c *Console) setFlash(w http.ResponseWriter, code string) {
+	c.setCookie(w, flashCookie, code, "/staff", 60, http.SameSiteLaxMode)
+}
+
+func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
+	ck, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	// A background refresh must not eat the flash meant for the page.
+	if r.Header.Get("X-Staff-Refresh") != "" {
+		return nil
+	}
+	c.setCookie(w, flashCookie, "", "/staff", -1, http.SameSiteLaxMode)
+	if f, ok := flashes[ck.Value]; ok {
+		return &f
+	}
+	return nil
+}
+
+func (c *Console) clock(t time.Time) string {
+	lt := t.In(c.loc)
+	now := c.now().In(c.loc)
+	if y, m, d := now.Date(); lt.Year() == y && lt.Month() == m && lt.Day() == d {
+		return lt.Format("3:04 PM")
+	}
+	if lt.Year() == now.Year() {
+		return lt.Format("Mon Jan 2, 3:04 PM")
+	}
+	return lt.Format("Jan 2 2006, 3:04 PM")
+}
+
+func (c *Console) datetime(t time.Time) string {
+	return t.In(c.loc).Format("Mon Jan 2 2006, 3:04:05 PM MST")
+}
+
+// humanDuration is a waiting time at a glance: "just now", "12 min",
+// "2 h 5 min", "3 d 4 h".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		h := int(d.Hours())
+		if m := int(d.Minutes()) % 60; m > 0 {
+			return fmt.Sprintf("%d h %d min", h, m)
+		}
+		return fmt.Sprintf("%d h", h)
+	default:
+		days := int(d.Hours()) / 24
+		if h := int(d.Hours()) % 24; h > 0 {
+			return fmt.Sprintf("%d d %d h", days, h)
+		}
+		return fmt.Sprintf("%d d", days)
+	}
+}
+
+func kindLabel(k string) string {
+	switch k {
+	case store.KindBooking:
+		return "Booking request"
+	case store.KindEmergency:
+		return "Emergency"
+	case store.KindUnknown:
+		return "Unanswered question"
+	case store.KindHuman:
+		return "Asked for a person"
+	}
+	return strings.ToUpper(k[:min(1, len(k))]) + k[min(1, len(k)):]
+}
+
+func kindIcon(k string) string {
+	switch k {
+	case store.KindBooking:
+		return "📅"
+	case store.KindEmergency:
+		return "🚨"
+	case store.KindUnknown:
+		return "❓"
+	case store.KindHuman:
+		return "🙋"
+	}
+	return "•"
+}
+
+func outcomeLabel(o string) string {
+	switch o {
+	case store.OutcomeBooked:
+		return "Booked"
+	case store.OutcomeAnswered:
+		return "Answered"
+	case store.OutcomeNoResponse:
+		return "No response"
+	case store.OutcomeOther:
+		return "Other"
+	}
+	return o
+}
+
+func statusLabel(s string) string {
+	switch s {
+	case store.EscOpen:
+		return "Waiting"
+	case store.EscClaimed:
+		return "Claimed"
+	case store.EscResolved:
+		return "Resolved"
+	}
+	return s
+}
+
+func msgStatusLabel(s string) string {
+	switch s {
+	case store.MsgQueued:
+		return "Queued"
+	case store.MsgSent:
+		return "Sent"
+	case store.MsgDelivered:
+		return "Delivered ✓"
+	case store.MsgUndelivered:
+		return "Not delivered"
+	case store.MsgFailed:
+		return "Failed"
+	case store.MsgSuppressed:
+		return "Not sent"
+	case store.MsgReceived:
+		return "Received"
+	}
+	return s
+}
+
+// errorJSON is every API error body.
+type errorJSON struct {
+	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}

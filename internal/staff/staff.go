@@ -1,0 +1,208 @@
+// Package staff is the clinic's web console and JSON API for escalations:
+// staff sign in at /staff, see the queue of open escalations (urgent first,
+// then oldest), open one to read the whole conversation, claim it, reply to
+// the patient by SMS (through the store's outbox), add internal notes,
+// resolve and reopen it. Integrations use /api/v1 with bearer tokens.
+//
+// Everything is server-rendered from embedded html/template files with one
+// embedded stylesheet and one small script; the Content-Security-Policy
+// forbids inline script and style. Sessions are server-side (only the
+// SHA-256 of the cookie's token is stored), every form carries a
+// per-session CSRF token, and sign-in is rate-limited per account and per
+// remote address. See README-like notes on Console for the routes.
+package staff
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/flsps/faqbot/internal/store"
+)
+
+// Options configure a Console.
+type Options struct {
+	Store         store.Store
+	Log           *slog.Logger
+	Location      *time.Location // clinic time zone for display; nil = UTC
+	ClinicName    string
+	SecureCookies bool
+	SessionIdle   time.Duration // 0 = 2h
+	// CanSend reports whether staff replies can be delivered (Twilio REST
+	// configured). nil = yes. When false, replies are refused with a clear
+	// message instead of piling up in the outbox.
+	CanSend func() bool
+	// Wake is called after a reply is queued (wakes the outbox worker).
+	Wake func()
+	Now  func() time.Time // nil = time.Now
+}
+
+// Console serves the staff web console and the JSON API.
+//
+// Routes (all registered by Register):
+//
+//	GET  /staff                              inbox (?view=active|mine|resolved|all)
+//	GET  /staff/login, POST /staff/login     sign-in form
+//	POST /staff/logout                       sign out
+//	GET  /staff/events                       server-sent events: counts, change notices
+//	GET  /staff/counts                       {"open":N,"urgent":M,"version":V} (polling fallback)
+//	GET  /staff/escalations/{id}             one escalation and its conversation
+//	POST /staff/escalations/{id}/{claim|release|reply|note|resolve|reopen}
+//	GET  /staff/audit                        audit log (admins)
+//	GET  /staff/static/{file}                embedded CSS and JS
+//	GET  /api/v1/escalations[?status=open]   JSON API (Authorization: Bearer <token>)
+//	GET  /api/v1/escalations/{id}
+//	POST /api/v1/escalations/{id}/{claim|release|reply|note|resolve|reopen}
+type Console struct {
+	o       Options
+	log     *slog.Logger
+	loc     *time.Location
+	idle    time.Duration
+	now     func() time.Time
+	tpl     *templates
+	hub     *hub
+	limAcct *limiter // sign-in attempts per account (email as typed, normalised)
+	limAddr *limiter // sign-in attempts per remote address
+
+	dummyOnce sync.Once
+	dummyHash []byte // compared against for unknown accounts (equal timing)
+}
+
+// New builds a Console. It panics if the embedded templates do not parse
+// (a build defect, caught by any test).
+func New(o Options) *Console {
+	c := &Console{o: o, log: o.Log, loc: o.Location, idle: o.SessionIdle, now: o.Now}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	if c.idle <= 0 {
+		c.idle = 2 * time.Hour
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.o.ClinicName == "" {
+		c.o.ClinicName = "faqbot"
+	}
+	c.tpl = mustTemplates(c)
+	c.hub = newHub()
+	// An account gets 5 quick attempts, then one a minute; an address
+	// (a front desk may share one) 20, then one every 3 seconds.
+	c.limAcct = newLimiter(1.0/60, 5, 10000, c.now)
+	c.limAddr = newLimiter(1.0/3, 20, 10000, c.now)
+	return c
+}
+
+// Register adds the console's and the API's routes to r.
+func (c *Console) Register(r *mux.Router) {
+	page := func(h http.Handler) http.Handler { return c.secure(h) }
+
+	r.Handle("/staff/static/{file}", page(http.HandlerFunc(c.serveStatic))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/login", page(http.HandlerFunc(c.loginForm))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/login", page(http.HandlerFunc(c.loginPost))).Methods(http.MethodPost)
+	r.Handle("/staff/logout", page(c.authed(c.logout, false))).Methods(http.MethodPost)
+	r.Handle("/staff", page(c.authed(c.inbox, true))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/", page(http.RedirectHandler("/staff", http.StatusSeeOther))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/events", page(c.authed(c.events, false))).Methods(http.MethodGet)
+	r.Handle("/staff/counts", page(c.authed(c.counts, false))).Methods(http.MethodGet)
+	r.Handle("/staff/audit", page(c.authed(c.auditPage, true))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/escalations/{id:[0-9]+}", page(c.authed(c.escalationPage, true))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/escalations/{id:[0-9]+}/{action:claim|release|reply|note|resolve|reopen}",
+		page(c.authed(c.escalationAction, true))).Methods(http.MethodPost)
+	// Anything else under /staff: sign-in first, then a 404 page.
+	r.PathPrefix("/staff/").Handler(page(c.authed(c.notFoundPage, false)))
+
+	api := func(h apiHandler) http.Handler { return c.secure(c.apiAuth(h)) }
+	r.Handle("/api/v1/escalations", api(c.apiList)).Methods(http.MethodGet)
+	r.Handle("/api/v1/escalations/{id:[0-9]+}", api(c.apiGet)).Methods(http.MethodGet)
+	r.Handle("/api/v1/escalations/{id:[0-9]+}/{action:claim|release|reply|note|resolve|reopen}", api(c.apiAction)).Methods(http.MethodPost)
+	r.PathPrefix("/api/").Handler(api(c.apiNotFound))
+}
+
+// Notify tells open consoles that escalations or messages changed: each
+// inbox re-reads its counts and list (server-sent events). Safe to call
+// from any goroutine, cheap, never blocks.
+func (c *Console) Notify() { c.hub.notify() }
+
+// Close ends the open event streams (call before http.Server.Shutdown, or
+// Shutdown waits for them until its context ends). Browsers reconnect to
+// whichever server answers next.
+func (c *Console) Close() { c.hub.close() }
+
+// contentSecurityPolicy forbids inline script and style, framing and
+// off-site form posts.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+
+// secure adds the security headers every console and API response carries.
+func (c *Console) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// remoteAddr is the request's peer address without the port.
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (c *Console) canSend() bool { return c.o.CanSend == nil || c.o.CanSend() }
+
+func (c *Console) wake() {
+	if c.o.Wake != nil {
+		c.o.Wake()
+	}
+}
+
+// audit records an entry; a failure is logged, not shown (the action it
+// records has already happened).
+func (c *Console) audit(ctx context.Context, r *http.Request, actorID *int64, actor, action string, escID *int64, detail string) {
+	e := store.AuditEntry{ActorID: actorID, ActorName: actor, Action: action, EscalationID: escID,
+		Detail: detail, RemoteAddr: remoteAddr(r)}
+	if err := c.o.Store.Audit(context.WithoutCancel(ctx), e); err != nil {
+		c.log.Error("staff: audit", "action", action, "err", err)
+	}
+}
+
+// maskAddress shows a patient's number as its last four digits ("•••0142").
+func maskAddress(addr string) string {
+	var digits []byte
+	for i := 0; i < len(addr); i++ {
+		if addr[i] >= '0' && addr[i] <= '9' {
+			digits = append(digits, addr[i])
+		}
+	}
+	if len(digits) < 4 {
+		return "•••"
+	}
+	return "•••" + string(digits[len(digits)-4:])
+}
+
+// patientLabel is "Name · •••0142" or just the masked number.
+func patientLabel(name, addr string) string {
+	m := maskAddress(addr)
+	if n := strings.TrimSpace(name); n != "" {
+		return n + " · " + m
+	}
+	return m
+}
+
+func i64(v int64) *int64 { return &v }
