@@ -216,7 +216,9 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		default:
 			it.Type, it.Who = "bot", "System"
 		}
-		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || m.Status == store.MsgSent)
+		// Still on its way: queued anywhere, or a staff text sent but not yet
+		// reported delivered (bot replies go out in TwiML: "sent" is final).
+		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent))
 		d.Items = append(d.Items, it)
 	}
 	for _, ev := range evs {

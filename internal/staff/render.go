@@ -54,7 +54,6 @@ func mustTemplates(c *Console) *templates {
 		"since":      func(t time.Time) string { return humanDuration(c.now().Sub(t)) },
 		"between":    func(a, b time.Time) string { return humanDuration(b.Sub(a)) },
 		"kindLabel":  kindLabel,
-		"kindIcon":   kindIcon,
 		"outcome":    outcomeLabel,
 		"statusText": statusLabel,
 		"msgStatus":  msgStatusLabel,
@@ -253,20 +252,6 @@ func kindLabel(k string) string {
 		return "Asked for a person"
 	}
 	return strings.ToUpper(k[:min(1, len(k))]) + k[min(1, len(k)):]
-}
-
-func kindIcon(k string) string {
-	switch k {
-	case store.KindBooking:
-		return "📅"
-	case store.KindEmergency:
-		return "🚨"
-	case store.KindUnknown:
-		return "❓"
-	case store.KindHuman:
-		return "🙋"
-	}
-	return "•"
 }
 
 func outcomeLabel(o string) string {

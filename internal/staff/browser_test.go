@@ -1,0 +1,307 @@
+package staff_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/flsps/faqbot/internal/store"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts headless Chromium, or skips (fails with
+// FAQBOT_REQUIRE_BROWSER=1) when it is not installed.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("FAQBOT_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("FAQBOT_REQUIRE_BROWSER=1 but %s is missing: apt-get install -y chromium", chromiumPath)
+		}
+		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium; FAQBOT_REQUIRE_BROWSER=1 makes this a failure)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(ctx)
+	t.Cleanup(cancelCtx)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// escalateAt records an escalating inbound text at a given time.
+func (e *testEnv) escalateAt(at time.Time, addr, name, body, kind, priority, reply string) *store.Escalation {
+	e.t.Helper()
+	res, err := e.st.RecordExchange(context.Background(), store.Exchange{
+		Channel: store.ChannelSMS, Address: addr, ExternalID: fmt.Sprintf("SM%032d", sidCounter.Add(1)),
+		Body: body, Intent: kind, Escalate: &store.NewEscalation{Kind: kind, Priority: priority},
+		Reply: reply, At: at,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if name != "" {
+		if err := e.st.SetConversationName(context.Background(), res.Conversation.ID, name); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return res.Escalation
+}
+
+// screenshotPath is where a screenshot goes: docs/screenshots/ when
+// FAQBOT_SCREENSHOTS=1 (to refresh the README's images), else a temp dir.
+func screenshotPath(t *testing.T, name string) string {
+	if os.Getenv("FAQBOT_SCREENSHOTS") == "1" {
+		dir := filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, name)
+	}
+	return filepath.Join(t.TempDir(), name)
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// waitJS waits until a JavaScript expression is truthy, across page loads
+// (a form post navigates; chromedp's Poll does not survive that).
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s (%s): timed out (last error: %v)", what, expr, last)
+}
+
+// TestBrowserStaffFlow drives the console in real headless Chromium: sign
+// in, see escalations (and a new one arrive without a reload), claim,
+// reply, watch the delivery status update, add a note, resolve; patient
+// text with markup shows as text; a form without its CSRF token is refused.
+func TestBrowserStaffFlow(t *testing.T) {
+	ctx := newBrowser(t)
+	e := newEnv(t)
+	ctx0 := context.Background()
+	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	lee := e.addStaff(lee, "Lee Park", leePW, false)
+	now := time.Now()
+
+	// Demo data: an urgent emergency, a booking request, an unknown
+	// question someone already has.
+	booking := e.escalateAt(now.Add(-47*time.Minute), "+15615550142", "Maria Gonzalez",
+		"Hi, can I book a cleaning for next Tuesday afternoon? Any time after 2 works.", store.KindBooking, store.PriorityNormal,
+		"Thanks, Maria! I've passed your booking request to our front desk. Someone will text you back during office hours (Mon–Fri 8 AM–5 PM).")
+	e.escalateAt(now.Add(-26*time.Minute), "+15615550177", "",
+		"Do you take Delta Dental PPO for crowns?", store.KindUnknown, store.PriorityNormal,
+		"Good question. I'm not sure, so I've asked a colleague to answer you by text.")
+	unknown, _ := e.st.Escalations(ctx0, store.EscalationFilter{Status: []string{store.EscOpen}})
+	for _, u := range unknown {
+		if u.Kind == store.KindUnknown {
+			if _, err := e.st.ClaimEscalation(ctx0, u.ID, lee.ID, lee.Name); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.escalateAt(now.Add(-4*time.Minute), "+15615550199", "",
+		"My jaw is really swollen since this morning and it hurts to swallow", store.KindEmergency, store.PriorityUrgent,
+		"This may be urgent. If you have trouble breathing or swallowing, call 911 now. We've alerted our on-call staff and someone will call you shortly.")
+
+	base := e.srv.URL
+	// Unauthenticated: the inbox sends us to sign in.
+	do(t, ctx, "open inbox", chromedp.Navigate(base+"/staff"))
+	if loc := run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/staff/login") {
+		t.Fatalf("unauthenticated inbox went to %s", loc)
+	}
+	do(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.ID("email"), dana),
+		chromedp.SendKeys(chromedp.ID("password"), danaPW),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("queue")),
+	)
+	if title := run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · faqbot" {
+		t.Errorf("title %q, want (2) Inbox · faqbot (two unclaimed)", title)
+	}
+	queue := run(t, ctx, "queue", chromedp.Text(chromedp.ID("queue")))
+	for _, want := range []string{"Emergency", "Booking request", "Maria Gonzalez · •••0142", "•••0199", "Lee Park", "Unclaimed"} {
+		if !strings.Contains(queue, want) {
+			t.Errorf("inbox lacks %q:\n%s", want, queue)
+		}
+	}
+	if strings.Contains(queue, "5615550142") {
+		t.Error("full number in the inbox")
+	}
+	first := run(t, ctx, "first item", chromedp.Evaluate[string](`document.querySelector('#queue .item').className`))
+	if !strings.Contains(first, "urgent") {
+		t.Errorf("first item %q is not the urgent one", first)
+	}
+
+	// A new escalation appears without a reload, and the title counts it.
+	do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	e.escalateAt(time.Now(), "+15615550123", "",
+		"Can I talk to someone about my bill? I was charged twice.", store.KindHuman, store.PriorityNormal,
+		"Sure. I've asked our billing team to text you back.")
+	e.console.Notify()
+	waitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
+	if same := run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
+		t.Error("the page reloaded instead of updating in place")
+	}
+	shot := run(t, ctx, "inbox screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(screenshotPath(t, "inbox.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Open the booking request, claim, reply.
+	do(t, ctx, "open escalation",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue a[data-id="%d"]`, booking.ID))),
+		chromedp.WaitVisible(chromedp.ID("timeline")),
+	)
+	if loc := run(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "5615550142") || strings.Contains(loc, "Maria") {
+		t.Errorf("patient data in URL %s", loc)
+	}
+	do(t, ctx, "claim",
+		chromedp.Click(chromedp.ID("claim")),
+		chromedp.WaitVisible(chromedp.ID("release")),
+	)
+	reply := "Hi Maria, this is Dana at Palm Beach Family Dental. We have Tuesday at 3:30 PM with Dr. Kim. Does that work for you?"
+	do(t, ctx, "reply",
+		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
+		chromedp.Click(chromedp.ID("send-reply")),
+	)
+	waitJS(t, ctx, "reply queued", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Reply queued')`)
+	timeline := run(t, ctx, "timeline", chromedp.Text(chromedp.ID("timeline")))
+	if !strings.Contains(timeline, reply) || !strings.Contains(timeline, "Queued") || !strings.Contains(timeline, "Dana Ortiz claimed this") {
+		t.Fatalf("timeline after reply:\n%s", timeline)
+	}
+	got, _ := e.st.Escalation(ctx0, booking.ID)
+	if got.Status != store.EscClaimed || got.ClaimedByName != "Dana Ortiz" {
+		t.Fatalf("escalation after claim: %+v", got)
+	}
+
+	// The outbox delivers it; Twilio reports delivery; the patient answers.
+	items, err := e.st.ClaimOutbox(ctx0, time.Now().Add(time.Minute), 10, time.Minute)
+	if err != nil || len(items) != 1 || items[0].Target != "+15615550142" || items[0].Body != reply {
+		t.Fatalf("outbox: %+v %v", items, err)
+	}
+	if err := e.st.OutboxSent(ctx0, items[0].ID, "SMbrowser0001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.UpdateMessageStatus(ctx0, "SMbrowser0001", store.MsgDelivered, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.RecordExchange(ctx0, store.Exchange{Channel: store.ChannelSMS, Address: "+15615550142",
+		ExternalID: "SMbrowser0002", Body: "Yes, 3:30 works. Thank you!"}); err != nil {
+		t.Fatal(err)
+	}
+	e.console.Notify()
+	waitJS(t, ctx, "delivery status and answer", `document.getElementById('timeline').textContent.includes('Delivered') && document.getElementById('timeline').textContent.includes('3:30 works')`)
+
+	do(t, ctx, "note",
+		chromedp.SendKeys(chromedp.ID("note-body"), "Booked in the schedule: Tue 3:30 PM, Dr. Kim, cleaning."),
+		chromedp.Click(chromedp.ID("add-note")),
+	)
+	waitJS(t, ctx, "note added", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Note added')`)
+	do(t, ctx, "choose outcome", chromedp.Click(chromedp.ID("outcome-booked")))
+	shot = run(t, ctx, "conversation screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(screenshotPath(t, "conversation.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	do(t, ctx, "resolve",
+		chromedp.SendKeys(chromedp.ID("resolve-note"), "Confirmed by text."),
+		chromedp.Click(chromedp.ID("resolve")),
+		chromedp.WaitVisible(chromedp.ID("queue")),
+	)
+	got, _ = e.st.Escalation(ctx0, booking.ID)
+	if got.Status != store.EscResolved || got.Outcome != store.OutcomeBooked {
+		t.Fatalf("after resolve: %+v", got)
+	}
+
+	// On a phone-sized screen nothing needs sideways scrolling.
+	for _, path := range []string{"/staff", fmt.Sprintf("/staff/escalations/%d", booking.ID)} {
+		do(t, ctx, "narrow "+path,
+			chromedp.EmulateViewport(390, 844),
+			chromedp.Navigate(base+path),
+			chromedp.WaitVisible(chromedp.CSS("main")),
+		)
+		if over := run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+			t.Errorf("%s overflows a 390 px screen", path)
+		}
+	}
+	shot = run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(screenshotPath(t, "conversation-phone.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
+
+	// Markup from a patient is text, and it does not run.
+	xss := e.escalateAt(time.Now(), "+15615550166", "", `<script>alert(1)</script><img src=x onerror="window.__xss=1">`,
+		store.KindUnknown, store.PriorityNormal, "")
+	do(t, ctx, "open xss escalation",
+		chromedp.Navigate(fmt.Sprintf("%s/staff/escalations/%d", base, xss.ID)),
+		chromedp.WaitVisible(chromedp.ID("timeline")),
+	)
+	bubble := run(t, ctx, "bubble", chromedp.Text(chromedp.CSS("#timeline .msg-in .bubble")))
+	if !strings.Contains(bubble, "<script>alert(1)</script>") {
+		t.Errorf("patient text shown as %q, want the markup as text", bubble)
+	}
+	if ran := run(t, ctx, "xss", chromedp.Evaluate[bool](`!!window.__xss || document.querySelectorAll('#timeline script, #timeline img').length > 0`)); ran {
+		t.Error("patient markup became elements or ran")
+	}
+
+	// A form posted without its CSRF token is refused, and nothing changes.
+	do(t, ctx, "post without CSRF",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action$="/claim"] input[name=csrf]').remove()`),
+		chromedp.Click(chromedp.ID("claim")),
+		chromedp.WaitVisible(chromedp.CSS(".error-card")),
+	)
+	if h := run(t, ctx, "error heading", chromedp.Text(chromedp.CSS(".error-card h1"))); h != "This form has expired" {
+		t.Errorf("CSRF refusal page: %q", h)
+	}
+	if got, _ := e.st.Escalation(ctx0, xss.ID); got.Status != store.EscOpen {
+		t.Errorf("claimed without a CSRF token: %s", got.Status)
+	}
+	status := run(t, ctx, "fetch without token", chromedp.Evaluate[int](
+		fmt.Sprintf(`fetch('/staff/escalations/%d/claim', {method: 'POST', credentials: 'same-origin'}).then(r => r.status)`, xss.ID),
+		chromedp.EvalAwaitPromise))
+	if status != 403 {
+		t.Errorf("fetch POST without token: %d, want 403", status)
+	}
+}
