@@ -1,0 +1,446 @@
+package bot
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/nlu"
+)
+
+// Engine decides what a message is and what to answer, from a loaded FAQ
+// set. It is pure (no I/O) and safe for concurrent use; build a new one to
+// reload the FAQ.
+//
+// Order of decision, first match wins:
+//  1. carrier keywords, the whole message (STOP, START, HELP...): built in;
+//  2. emergency patterns, skipping negated ones ("i don't have trouble
+//     breathing"), and self-harm patterns;
+//  3. natural-language opt-out, booking and human patterns;
+//  4. blockers (price, insurance, hours, other treatments...): unknown;
+//  5. smalltalk (greeting/thanks/emoji with no question);
+//  6. BM25 search over FAQ questions, alternates, keywords and intent
+//     examples, answered only when the best label is clear on coverage and
+//     on margin to the runner-up; otherwise unknown.
+type Engine struct {
+	set     *faq.Set
+	an      *nlu.Analyzer
+	ix      *nlu.Index
+	entries map[string]*faq.Entry
+
+	emergency, selfHarm, optout, booking, human, smalltalk, blockers []nlu.Pattern
+}
+
+// Gate parameters, chosen on the dev set (see faq/README.md).
+var (
+	minConfidence = 0.45 // below this the FAQ is not answered
+	followUpRelax = 0.12 // how much lower the bar is for a short follow-up
+	unknownWeight = 0.35 // weight of an unknown content word, as a share of the rarest term's
+	qcovWeight    = 0.60 // share of query coverage (vs document coverage)
+	marginFloor   = 0.70 // confidence factor when the runner-up ties
+	marginSlope   = 1.5  // how fast the margin factor reaches 1
+)
+
+const intentPrefix = "@"
+
+// NewEngine compiles a FAQ set. Patterns that do not compile are skipped
+// (lint reports them).
+func NewEngine(set *faq.Set) *Engine {
+	if set == nil {
+		set = &faq.Set{Clinic: faq.DefaultClinic(), Intents: map[string]*faq.Intent{}}
+	}
+	if set.Clinic == nil {
+		set.Clinic = faq.DefaultClinic()
+	}
+	e := &Engine{set: set, an: nlu.NewAnalyzer(set.Synonyms), entries: map[string]*faq.Entry{}}
+
+	var vocab []string
+	for _, en := range set.Entries {
+		e.entries[en.ID] = en
+		for _, t := range []faq.Text{en.Text, en.ES} {
+			vocab = append(vocab, t.Question)
+			vocab = append(vocab, t.Alternates...)
+			vocab = append(vocab, t.Keywords...)
+		}
+	}
+	for _, it := range set.Intents {
+		vocab = append(vocab, it.Patterns...)
+		vocab = append(vocab, it.SelfHarm...)
+		vocab = append(vocab, it.Blockers...)
+		vocab = append(vocab, it.Examples...)
+	}
+	e.an.SetVocabulary(vocab)
+
+	b := nlu.NewIndexBuilder()
+	for _, en := range set.Entries {
+		for _, t := range []faq.Text{en.Text, en.ES} {
+			b.Add(en.ID, e.an.Terms(t.Question))
+			for _, a := range t.Alternates {
+				b.Add(en.ID, e.an.Terms(a))
+			}
+			for _, k := range t.Keywords {
+				b.Add(en.ID, e.an.Terms(k))
+			}
+		}
+	}
+	for name, it := range set.Intents {
+		for _, ex := range it.Examples {
+			b.Add(intentPrefix+name, e.an.Terms(ex))
+		}
+	}
+	e.ix = b.Build()
+
+	compile := func(srcs []string) []nlu.Pattern {
+		var out []nlu.Pattern
+		for _, s := range srcs {
+			if p, err := e.an.CompilePattern(s); err == nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if it := set.Intents["emergency"]; it != nil {
+		e.emergency, e.selfHarm = compile(it.Patterns), compile(it.SelfHarm)
+	}
+	if it := set.Intents["optout"]; it != nil {
+		e.optout = compile(it.Patterns)
+	}
+	if it := set.Intents["booking"]; it != nil {
+		e.booking = compile(it.Patterns)
+	}
+	if it := set.Intents["human"]; it != nil {
+		e.human = compile(it.Patterns)
+	}
+	if it := set.Intents["smalltalk"]; it != nil {
+		e.smalltalk = compile(it.Patterns)
+	}
+	if it := set.Intents["unknown"]; it != nil {
+		e.blockers = compile(it.Blockers)
+	}
+	return e
+}
+
+// PatternErrors lists the intent patterns that do not compile (for lint).
+func PatternErrors(set *faq.Set) []faq.Problem {
+	an := nlu.NewAnalyzer(set.Synonyms)
+	var out []faq.Problem
+	for _, it := range set.Intents {
+		for key, list := range map[string][]string{"patterns": it.Patterns, "self_harm": it.SelfHarm, "blockers": it.Blockers} {
+			for i, s := range list {
+				if _, err := an.CompilePattern(s); err != nil {
+					out = append(out, faq.Problem{File: it.File, Line: it.Lines[fmt.Sprintf("%s.%d", key, i)], Severity: faq.Error, Message: err.Error()})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Set is the FAQ set the engine was built from.
+func (e *Engine) Set() *faq.Set { return e.set }
+
+// Clinic is the clinic the engine speaks for.
+func (e *Engine) Clinic() *faq.Clinic { return e.set.Clinic }
+
+// carrier keywords: the whole message, any case, punctuation ignored.
+var carrier = map[string]Intent{
+	"stop": IntentOptOut, "stopall": IntentOptOut, "unsubscribe": IntentOptOut, "cancel": IntentOptOut,
+	"end": IntentOptOut, "quit": IntentOptOut, "revoke": IntentOptOut, "optout": IntentOptOut,
+	"opt out": IntentOptOut, "stop all": IntentOptOut,
+	"start": IntentOptIn, "unstop": IntentOptIn, "yes": IntentOptIn,
+	"help": IntentHelp, "info": IntentHelp,
+}
+
+// CarrierKeyword returns the intent of a whole-message carrier keyword.
+func CarrierKeyword(text string) (Intent, bool) {
+	t := nlu.Normalize(text)
+	if len(t.Words) == 0 || len(t.Words) > 2 {
+		return "", false
+	}
+	k := t.Words[0].W
+	if len(t.Words) == 2 {
+		k += " " + t.Words[1].W
+	}
+	in, ok := carrier[k]
+	return in, ok
+}
+
+var questionWords = map[string]bool{
+	"what": true, "how": true, "when": true, "where": true, "why": true, "who": true, "which": true,
+	"can": true, "could": true, "does": true, "do": true, "is": true, "are": true, "will": true, "should": true,
+	"would": true, "wondering": true, "que": true, "como": true, "cuando": true, "donde": true,
+	"cuanto": true, "cuanta": true, "puedo": true, "puede": true, "pueden": true, "hacen": true, "sirve": true,
+}
+
+// Decide classifies one message and renders the reply.
+func (e *Engine) Decide(text string, c Context) Decision {
+	if in, ok := CarrierKeyword(text); ok {
+		lang := c.Lang
+		if lang != "es" {
+			lang = "en"
+		}
+		return e.decision(in, "", 1, lang, c.AfterHours, false)
+	}
+	an := e.an.Analyze(text)
+	lang := an.Lang
+	if lang == "" {
+		lang = c.Lang
+	}
+	if lang != "es" {
+		lang = "en"
+	}
+	if len(an.Tokens) == 0 {
+		// Emoji, punctuation or nothing at all.
+		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false)
+	}
+
+	for i := range e.selfHarm {
+		if e.selfHarm[i].Find(an.Tokens, false) >= 0 {
+			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true)
+		}
+	}
+	for i := range e.emergency {
+		if e.emergency[i].Find(an.Tokens, true) >= 0 {
+			return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false)
+		}
+	}
+	for _, g := range []struct {
+		ps []nlu.Pattern
+		in Intent
+	}{{e.optout, IntentOptOut}, {e.booking, IntentBooking}, {e.human, IntentHuman}} {
+		for i := range g.ps {
+			if g.ps[i].Find(an.Tokens, true) >= 0 {
+				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false)
+			}
+		}
+	}
+	for i := range e.blockers {
+		if e.blockers[i].Find(an.Tokens, false) >= 0 {
+			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false)
+		}
+	}
+
+	hit := e.ix.Search(an.Terms)
+	conf := e.confidence(an, hit)
+
+	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4) {
+		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false)
+	}
+
+	bar := minConfidence
+	if c.LastFAQID != "" && followUp(an) {
+		bar -= followUpRelax
+	}
+	if hit.Label == "" || conf < bar {
+		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false)
+	}
+	if name, ok := strings.CutPrefix(hit.Label, intentPrefix); ok {
+		return e.decision(Intent(name), "", conf, lang, c.AfterHours, false)
+	}
+	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false)
+}
+
+// confidence combines how much of the message the best document explains,
+// how much of that document the message covers, and the margin to the
+// runner-up label, into [0,1].
+func (e *Engine) confidence(an nlu.Analysis, h nlu.Hit) float64 {
+	if h.Label == "" || h.Score <= 0 {
+		return 0
+	}
+	var qmass float64
+	seen := map[string]bool{}
+	for _, t := range an.Terms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if w := e.ix.IDF(t); w > 0 || e.ix.Has(t) {
+			qmass += w
+		} else if !nlu.IsNumberish(t) {
+			qmass += unknownWeight * e.ix.MaxIDF()
+		}
+	}
+	if qmass == 0 {
+		return 0
+	}
+	qcov := h.Matched / qmass
+	dcov := 0.0
+	if h.DocMass > 0 {
+		dcov = h.Matched / h.DocMass
+	}
+	margin := 1.0
+	if h.Second != "" && h.Score > 0 {
+		margin = (h.Score - h.Score2) / h.Score
+	}
+	c := (qcovWeight*qcov + (1-qcovWeight)*dcov) * math.Min(1, marginFloor+marginSlope*margin)
+	return math.Max(0, math.Min(1, c))
+}
+
+// followUp reports a short message that leans on what was said before
+// ("and how long does it last?", "is it safe for that?").
+func followUp(an nlu.Analysis) bool {
+	if len(an.Tokens) > 8 {
+		return false
+	}
+	for _, t := range an.Tokens {
+		switch t.Raw {
+		case "it", "that", "this", "those", "them", "and", "also", "too", "eso", "esto", "lo", "y", "tambien":
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
+	if an.Text.Question || len(an.Tokens) > 8 {
+		return false
+	}
+	for _, t := range an.Tokens {
+		if questionWords[t.Raw] {
+			return false
+		}
+	}
+	for i := range e.smalltalk {
+		if e.smalltalk[i].Find(an.Tokens, false) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) decision(in Intent, id string, conf float64, lang string, afterHours, selfHarm bool) Decision {
+	d := Decision{Intent: in, FAQID: id, Confidence: math.Round(conf*100) / 100, Lang: lang, SelfHarm: selfHarm}
+	if in == IntentFAQ {
+		d.Reply = e.entries[id].AnswerIn(lang)
+	} else {
+		variant := ""
+		if afterHours {
+			variant = "after_hours"
+		}
+		if selfHarm {
+			variant = "self_harm"
+		}
+		d.Reply = e.render(in, lang, variant)
+	}
+	return d
+}
+
+// Reply renders the reply template of a non-FAQ intent in lang ("en" or
+// "es"), in its after-hours wording when afterHours is set. Templates come
+// from faq/intents; built-in wording is used when the FAQ has none.
+func (e *Engine) Reply(in Intent, lang string, afterHours bool) string {
+	variant := ""
+	if afterHours {
+		variant = "after_hours"
+	}
+	return e.render(in, lang, variant)
+}
+
+// SelfHarmReply is the emergency reply for self-harm (names 988).
+func (e *Engine) SelfHarmReply(lang string) string { return e.render(IntentEmergency, lang, "self_harm") }
+
+// MediaOnly is the decision for a message with a picture and no text: the
+// bot cannot read pictures, so staff will look at it.
+func (e *Engine) MediaOnly(lang string, afterHours bool) Decision {
+	if lang != "es" {
+		lang = "en"
+	}
+	return e.decision(IntentUnknown, "", 0, lang, afterHours, false)
+}
+
+func (e *Engine) render(in Intent, lang, variant string) string {
+	r := e.set.Intents[string(in)].Reply(lang, variant)
+	if r == "" {
+		r = defaultReply(in, lang, variant)
+	}
+	cl := e.set.Clinic
+	return strings.NewReplacer("{clinic}", cl.DisplayName(), "{short_name}", cl.ShortName(), "{phone}", cl.Phone).Replace(r)
+}
+
+// defaultReply is the wording used when the FAQ directory has no intent
+// files (another clinic's bare FAQ, a benchmark).
+func defaultReply(in Intent, lang, variant string) string {
+	es := lang == "es"
+	switch in {
+	case IntentEmergency:
+		if variant == "self_harm" {
+			if es {
+				return "Si está en peligro, llame al 911. Para crisis de suicidio, llame o envíe un texto al 988. Nuestro personal clínico ha sido avisado."
+			}
+			return "If you are in danger, call 911. For a suicide or mental health crisis, call or text 988. Our clinical staff are being alerted now."
+		}
+		if es {
+			return "Si es una emergencia, llame al 911 ahora. Nuestro personal clínico ha sido avisado."
+		}
+		return "If this is an emergency, call 911 now. Our clinical staff are being alerted and will contact you."
+	case IntentOptOut:
+		if es {
+			return "Se ha dado de baja y no recibirá más mensajes. Responda START para volver."
+		}
+		return "You are unsubscribed and will get no more messages. Reply START to resubscribe."
+	case IntentOptIn:
+		if es {
+			return "Se ha suscrito de nuevo. Responda STOP para darse de baja."
+		}
+		return "You are subscribed again. Reply STOP to opt out."
+	case IntentHelp:
+		if es {
+			return "{clinic}: línea automática de preguntas. Responda STOP para darse de baja."
+		}
+		return "{clinic}: automated question line. Reply STOP to opt out."
+	case IntentBooking, IntentHuman:
+		if es {
+			return "Gracias. Nuestro personal le enviará un mensaje para ayudarle."
+		}
+		return "Thanks! Our staff will text you back to help."
+	case IntentSmalltalk:
+		if es {
+			return "¡Hola! Puedo responder preguntas frecuentes de {clinic}."
+		}
+		return "Hi! I can answer common questions about {clinic}."
+	}
+	if es {
+		return "No tengo una respuesta segura para eso. Nuestro personal le responderá."
+	}
+	return "I don't have a confident answer to that. Our staff will follow up with you."
+}
+
+// LintAlternates is the lint check that runs every entry's question and
+// alternates through the engine: one answered with another entry is an
+// error; one not answered as an FAQ at all is a warning.
+func LintAlternates(set *faq.Set) []faq.Problem {
+	e := NewEngine(set)
+	out := PatternErrors(set)
+	for _, en := range set.Entries {
+		check := func(key, text string) {
+			if text == "" {
+				return
+			}
+			d := e.Decide(text, Context{})
+			line := en.Lines[key]
+			if line == 0 {
+				line = en.Line
+			}
+			switch {
+			case d.Intent == IntentFAQ && d.FAQID != en.ID:
+				out = append(out, faq.Problem{File: en.File, Line: line, Severity: faq.Error,
+					Message: fmt.Sprintf("%s %q matches entry %q better than its own", key, text, d.FAQID)})
+			case d.Intent != IntentFAQ:
+				out = append(out, faq.Problem{File: en.File, Line: line, Severity: faq.Warning,
+					Message: fmt.Sprintf("%s %q is answered as %s, not by this entry", key, text, d.Intent)})
+			}
+		}
+		for _, p := range []string{"", "es."} {
+			t := en.Text
+			if p != "" {
+				t = en.ES
+			}
+			check(p+"question", t.Question)
+			for i, a := range t.Alternates {
+				check(fmt.Sprintf("%salternates.%d", p, i), a)
+			}
+		}
+	}
+	return out
+}

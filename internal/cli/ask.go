@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/faq"
+)
+
+func init() {
+	register("ask", "decide one message (or each line of stdin) and print the reply", runAsk)
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments ("ask --json TEXT" and "ask TEXT --json" alike). A lone "--"
+// ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func loadEngine(env *Env, dir string) (*bot.Engine, bool) {
+	set, err := faq.Load(dir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "faqbot: load FAQ: %v\n", err)
+		return nil, false
+	}
+	return bot.NewEngine(set), true
+}
+
+func runAsk(ctx context.Context, env *Env, args []string) int {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	dir := fs.String("faq", "./faq", "FAQ directory")
+	asJSON := fs.Bool("json", false, "print one JSON object a message")
+	last := fs.String("last", "", "the conversation's last FAQ id (follow-up context)")
+	lang := fs.String("lang", "", "the conversation's language so far (en, es)")
+	after := fs.Bool("after-hours", false, "use the after-hours wording")
+	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [TEXT]\nWith no TEXT, decides each line of standard input.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	e, ok := loadEngine(env, *dir)
+	if !ok {
+		return 1
+	}
+	c := bot.Context{LastFAQID: *last, Lang: *lang, AfterHours: *after}
+	out := bufio.NewWriter(env.Stdout)
+	defer out.Flush()
+	if len(pos) > 0 {
+		printDecision(out, e.Decide(strings.Join(pos, " "), c), *asJSON)
+		return 0
+	}
+	sc := bufio.NewScanner(env.Stdin)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if ctx.Err() != nil {
+			return 1
+		}
+		d := e.Decide(sc.Text(), c)
+		printDecision(out, d, *asJSON)
+		out.Flush()
+		if *follow {
+			if d.Intent == bot.IntentFAQ {
+				c.LastFAQID = d.FAQID
+			}
+			c.Lang = d.Lang
+		}
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(env.Stderr, "faqbot: read stdin: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func printDecision(w io.Writer, d bot.Decision, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(d)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	label := string(d.Intent)
+	if d.FAQID != "" {
+		label += ":" + d.FAQID
+	}
+	reply := strings.Join(strings.Fields(d.Reply), " ")
+	fmt.Fprintf(w, "%s\t%.2f\t%s\t%s\n", label, d.Confidence, d.Lang, reply)
+}

@@ -1,0 +1,175 @@
+package nlu
+
+import "strings"
+
+// Analyzer turns text into tokens: normalise, expand texting abbreviations,
+// correct spelling against its vocabulary, map synonyms to canonical words,
+// stem. The FAQ, the patterns and the messages all go through the same
+// analyzer, so they meet in the same word space.
+type Analyzer struct {
+	syn     map[string][]synRule // by first word of the variant
+	speller *Speller
+}
+
+type synRule struct {
+	from []string // folded words of the variant
+	to   []string // folded canonical words
+}
+
+// NewAnalyzer builds an analyzer. synonyms maps a variant (word or phrase)
+// to its canonical word or phrase.
+func NewAnalyzer(synonyms map[string]string) *Analyzer {
+	a := &Analyzer{syn: map[string][]synRule{}}
+	for v, c := range synonyms {
+		from := words(v)
+		to := words(c)
+		if len(from) == 0 || len(to) == 0 {
+			continue
+		}
+		a.syn[from[0]] = append(a.syn[from[0]], synRule{from: from, to: to})
+	}
+	for k, rules := range a.syn { // longest variant first
+		for i := 1; i < len(rules); i++ {
+			for j := i; j > 0 && len(rules[j].from) > len(rules[j-1].from); j-- {
+				rules[j], rules[j-1] = rules[j-1], rules[j]
+			}
+		}
+		a.syn[k] = rules
+	}
+	return a
+}
+
+func words(s string) []string {
+	t := Normalize(s)
+	out := make([]string, 0, len(t.Words))
+	for _, w := range t.Words {
+		if e, ok := abbreviations[w.W]; ok {
+			out = append(out, strings.Fields(e)...)
+			continue
+		}
+		out = append(out, w.W)
+	}
+	return out
+}
+
+// SetVocabulary builds the spelling corrector from the texts the analyzer
+// will be matched against (FAQ questions, alternates, patterns...), plus
+// synonyms, abbreviations and everyday words that must stay as typed.
+func (a *Analyzer) SetVocabulary(texts []string) {
+	vocab := map[string]int{}
+	for _, t := range texts {
+		for _, w := range words(strings.ReplaceAll(strings.ReplaceAll(t, "*", " "), "|", " ")) {
+			vocab[w]++
+		}
+	}
+	for _, rules := range a.syn {
+		for _, r := range rules {
+			for _, w := range r.from {
+				vocab[w]++
+			}
+			for _, w := range r.to {
+				vocab[w]++
+			}
+		}
+	}
+	for w := range abbreviations {
+		vocab[w]++
+	}
+	for w := range stopwords {
+		vocab[w]++
+	}
+	for w := range common {
+		vocab[w]++
+	}
+	a.speller = NewSpeller(vocab)
+}
+
+// Analysis is a message ready for matching.
+type Analysis struct {
+	Text   Text
+	Tokens []Token
+	// Terms are the stems of the content words (no stopwords), for the index.
+	Terms []string
+	Lang  string // "en", "es" or "" (no evidence)
+}
+
+// Analyze processes a message.
+func (a *Analyzer) Analyze(s string) Analysis {
+	t := Normalize(s)
+	an := Analysis{Text: t, Lang: DetectLang(t)}
+	an.Tokens = a.processWords(t.Words, true)
+	for _, tok := range an.Tokens {
+		if !stopwords[tok.Raw] && !stopwords[tok.Stem] {
+			an.Terms = append(an.Terms, tok.Stem)
+		}
+	}
+	return an
+}
+
+// Terms processes a text (an alternate, a question) into index terms,
+// without spelling correction.
+func (a *Analyzer) Terms(s string) []string {
+	var out []string
+	for _, tok := range a.processWords(Normalize(s).Words, false) {
+		if !stopwords[tok.Raw] && !stopwords[tok.Stem] {
+			out = append(out, tok.Stem)
+		}
+	}
+	return out
+}
+
+func (a *Analyzer) processWords(in []Word, correct bool) []Token {
+	// 1. abbreviations
+	ws := make([]Word, 0, len(in)+2)
+	for _, w := range in {
+		if e, ok := abbreviations[w.W]; ok {
+			for _, x := range strings.Fields(e) {
+				ws = append(ws, Word{W: x, Clause: w.Clause})
+			}
+			continue
+		}
+		ws = append(ws, w)
+	}
+	// 2. spelling
+	if correct && a.speller != nil {
+		for i := range ws {
+			if c, ok := a.speller.Correct(ws[i].W); ok {
+				ws[i].W = c
+			}
+		}
+	}
+	// 3. synonyms (longest variant first) and 4. stems
+	toks := make([]Token, 0, len(ws))
+	for i := 0; i < len(ws); i++ {
+		matched := false
+		for _, r := range a.syn[ws[i].W] {
+			if i+len(r.from) > len(ws) {
+				continue
+			}
+			ok := true
+			for k := 1; k < len(r.from); k++ {
+				if ws[i+k].W != r.from[k] || ws[i+k].Clause != ws[i].Clause {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			raw := ws[i].W
+			if len(r.from) > 1 {
+				raw = strings.Join(r.from, " ")
+			}
+			for _, c := range r.to {
+				toks = append(toks, Token{Raw: raw, Stem: Stem(c), Clause: ws[i].Clause})
+			}
+			i += len(r.from) - 1
+			matched = true
+			break
+		}
+		if !matched {
+			toks = append(toks, Token{Raw: ws[i].W, Stem: Stem(ws[i].W), Clause: ws[i].Clause})
+		}
+	}
+	return toks
+}

@@ -1,0 +1,157 @@
+// Package nlu turns raw patient text into matchable tokens and scores them:
+// normalisation (case, accents, emoji, punctuation, dictation,
+// abbreviations), a light English/Spanish stemmer, typo correction against a
+// vocabulary, trigger patterns with negation, language detection and a
+// BM25 inverted index. It knows nothing about the clinic: the vocabulary,
+// synonyms and patterns come from the caller.
+package nlu
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Word is one normalised word of a message and the clause it belongs to
+// (clauses are split at . , ; : ! ? and line breaks).
+type Word struct {
+	W      string
+	Clause int
+}
+
+// Text is a message after normalisation.
+type Text struct {
+	Words    []Word
+	Question bool // a "?" or dictated "question mark"
+	Emoji    int  // emoji and other pictographs
+	Accents  bool // the original had Spanish letters or ¿ ¡
+}
+
+var stripMarks = runes.Remove(runes.In(unicode.Mn))
+
+// Fold lower-cases s and strips accents ("Migraña" → "migrana").
+func Fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	t := transform.Chain(norm.NFD, stripMarks, norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(out)
+}
+
+// Normalize splits a message into folded words. Apostrophes inside words
+// vanish ("don't" → "dont"), other punctuation separates words, sentence
+// punctuation also separates clauses, and emoji are counted, not kept.
+func Normalize(s string) Text {
+	var t Text
+	for _, r := range s {
+		switch r {
+		case 'ñ', 'Ñ', 'á', 'é', 'í', 'ó', 'ú', 'Á', 'É', 'Í', 'Ó', 'Ú', '¿', '¡':
+			t.Accents = true
+		}
+		if t.Accents {
+			break
+		}
+	}
+	f := Fold(s)
+	clause := 0
+	var cur []byte
+	var buf [4]byte
+	flush := func() {
+		if len(cur) > 0 {
+			t.Words = append(t.Words, Word{W: string(cur), Clause: clause})
+			cur = cur[:0]
+		}
+	}
+	prevLetter := false
+	for _, r := range f {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			n := utf8.EncodeRune(buf[:], r)
+			cur = append(cur, buf[:n]...)
+			prevLetter = true
+			continue
+		case r == '\'' || r == '’' || r == '‘' || r == '`' || r == 'ʼ':
+			if prevLetter {
+				continue // don't → dont
+			}
+			flush()
+		case r == '?':
+			t.Question = true
+			flush()
+			clause++
+		case r == '.' || r == ',' || r == ';' || r == ':' || r == '!' || r == '¿' || r == '¡' || r == '\n' || r == '\r' || r == '(' || r == ')':
+			flush()
+			clause++
+		case isEmoji(r):
+			t.Emoji++
+			flush()
+		default:
+			flush()
+		}
+		prevLetter = false
+	}
+	flush()
+	// Voice dictation: "question mark" ends a question.
+	out := t.Words[:0]
+	for i := 0; i < len(t.Words); i++ {
+		w := t.Words[i]
+		if w.W == "question" && i+1 < len(t.Words) && t.Words[i+1].W == "mark" {
+			t.Question = true
+			i++
+			for j := i + 1; j < len(t.Words); j++ {
+				t.Words[j].Clause++
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	t.Words = out
+	return t
+}
+
+func isEmoji(r rune) bool {
+	switch {
+	case r >= 0x1F000 && r <= 0x1FAFF, r >= 0x2600 && r <= 0x27BF, r >= 0x2B00 && r <= 0x2BFF,
+		r == 0xFE0F, r == 0x200D, r >= 0x1F1E6 && r <= 0x1F1FF:
+		return true
+	}
+	return unicode.Is(unicode.So, r)
+}
+
+// abbreviations are general texting shorthand (not clinic vocabulary),
+// expanded before anything else.
+var abbreviations = map[string]string{
+	"u": "you", "ya": "you", "yu": "you", "ur": "your", "youre": "you are", "r": "are",
+	"pls": "please", "plz": "please", "pleas": "please", "plse": "please", "pleez": "please",
+	"hrs": "hours", "hr": "hour", "wks": "weeks", "wk": "week", "mos": "months", "mo": "month",
+	"mths": "months", "yrs": "years", "yr": "year", "min": "minutes", "mins": "minutes",
+	"appt": "appointment", "appts": "appointments", "apt": "appointment", "apts": "appointments",
+	"apointment": "appointment", "appointmnt": "appointment",
+	"thx": "thanks", "thnx": "thanks", "thanx": "thanks", "ty": "thank you", "tysm": "thank you so much",
+	"tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow", "2morrow": "tomorrow", "2day": "today",
+	"b4": "before", "bc": "because", "cuz": "because", "bcuz": "because", "coz": "because",
+	"cannot": "cant", "idk": "i dont know", "abt": "about", "wat": "what", "wut": "what", "wht": "what",
+	"dr": "doctor", "dr's": "doctor", "msg": "message", "msgs": "messages", "txt": "text", "txts": "texts",
+	"w": "with", "wo": "without", "n": "and", "nd": "and", "gonna": "going to",
+	"wanna": "want to", "gotta": "have to", "whats": "what is", "hows": "how is", "thats": "that is",
+	"its": "it is", "lay": "lie", "laying": "lying", "layed": "lay", "lie": "lie",
+	// Spanish
+	"q": "que", "k": "que", "xq": "porque", "pq": "porque", "porq": "porque", "tb": "tambien",
+	"tmb": "tambien", "d": "de", "dnd": "donde", "cdo": "cuando", "x": "por", "xfa": "por favor",
+	"xfavor": "por favor",
+}

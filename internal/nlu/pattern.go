@@ -1,0 +1,154 @@
+package nlu
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pattern is a trigger phrase: words in order, each slot a set of
+// alternatives ("trouble|hard|cant"), "*" allowing up to MaxGap other words
+// in between, and "word*" matching any word that starts with "word". A match
+// never crosses a clause boundary.
+type Pattern struct {
+	Src   string
+	slots []slot
+}
+
+type slot struct {
+	words    []string // stemmed alternatives
+	prefixes []string // folded prefixes ("suicid*")
+	gap      bool     // up to MaxGap words may come before this slot
+}
+
+// MaxGap is how many words "*" may skip.
+const MaxGap = 3
+
+// Token is a processed word of a message.
+type Token struct {
+	Raw    string // folded, after abbreviation and spelling correction
+	Stem   string // after synonyms and stemming
+	Clause int
+}
+
+// CompilePattern parses src with the analyzer's word processing (without
+// spelling correction).
+func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
+	p := Pattern{Src: src}
+	gap := false
+	for _, part := range strings.Fields(src) {
+		if part == "*" {
+			if len(p.slots) == 0 {
+				return p, fmt.Errorf("pattern %q starts with *", src)
+			}
+			gap = true
+			continue
+		}
+		var sl slot
+		sl.gap = gap
+		gap = false
+		for _, alt := range strings.Split(part, "|") {
+			if alt == "" {
+				continue
+			}
+			if strings.HasSuffix(alt, "*") && len(alt) > 1 {
+				sl.prefixes = append(sl.prefixes, Fold(strings.TrimSuffix(alt, "*")))
+				continue
+			}
+			toks := a.processWords(Normalize(alt).Words, false)
+			if len(toks) == 0 {
+				continue
+			}
+			// A multi-word expansion keeps its first word (patterns should
+			// spell multi-word phrases as separate slots).
+			sl.words = append(sl.words, toks[0].Stem)
+		}
+		if len(sl.words) == 0 && len(sl.prefixes) == 0 {
+			return p, fmt.Errorf("pattern %q: empty word %q", src, part)
+		}
+		p.slots = append(p.slots, sl)
+	}
+	if gap {
+		return p, fmt.Errorf("pattern %q ends with *", src)
+	}
+	if len(p.slots) == 0 {
+		return p, fmt.Errorf("empty pattern")
+	}
+	return p, nil
+}
+
+func (s *slot) match(t Token) bool {
+	for _, w := range s.words {
+		if t.Stem == w {
+			return true
+		}
+	}
+	for _, p := range s.prefixes {
+		if strings.HasPrefix(t.Raw, p) || strings.HasPrefix(t.Stem, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Find returns the start of the first match of p in toks, or -1. With
+// skipNegated, a match preceded by a negation in its clause is passed over.
+func (p *Pattern) Find(toks []Token, skipNegated bool) int {
+	for i := range toks {
+		if !p.slots[0].match(toks[i]) {
+			continue
+		}
+		if p.matchFrom(toks, i, 1) && !(skipNegated && Negated(toks, i)) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *Pattern) matchFrom(toks []Token, prev, k int) bool {
+	if k == len(p.slots) {
+		return true
+	}
+	sl := &p.slots[k]
+	last := prev + 1
+	if sl.gap {
+		last = prev + 1 + MaxGap
+	}
+	for j := prev + 1; j <= last && j < len(toks); j++ {
+		if toks[j].Clause != toks[prev].Clause {
+			return false
+		}
+		if sl.match(toks[j]) && p.matchFrom(toks, j, k+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// negations deny what follows; worries make it hypothetical ("i don't want
+// a droopy face", "afraid of trouble swallowing").
+var negations = set(`no not dont doesnt didnt havent hasnt hadnt isnt arent wasnt werent wont never
+without nor neither none nothing ni sin nunca tampoco afraid scared worried worry fear nervous avoid prevent`)
+
+// contrasts end a negation's reach ("no pain but my lips are swelling").
+var contrasts = set(`but pero just only though although however except yet sino now ahora`)
+
+// NegationWindow is how many words before a phrase a negation may be.
+const NegationWindow = 4
+
+// Negated reports whether the phrase starting at toks[i] is negated: a
+// negation word up to NegationWindow words before it, in the same clause,
+// with no contrast word in between. "not sure" is not a negation.
+func Negated(toks []Token, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-NegationWindow; j-- {
+		if toks[j].Clause != toks[i].Clause || contrasts[toks[j].Raw] {
+			return false
+		}
+		if negations[toks[j].Raw] {
+			if j+1 < len(toks) && (toks[j+1].Raw == "sure" || toks[j+1].Raw == "se") {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
