@@ -1,5 +1,3 @@
-//go:build twilio_twiml
-
 package sms
 
 import "github.com/twilio/twilio-go/twiml"
