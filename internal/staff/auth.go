@@ -288,6 +288,13 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// A new session each sign-in (no fixation); an older one of this
+	// browser ends.
+	if old := c.session(r, false); old != nil {
+		if err := c.o.Store.DeleteSession(r.Context(), old.s.ID); err != nil {
+			c.log.Error("staff: delete session", "err", err)
+		}
+	}
 	raw := randomToken()
 	now := c.now()
 	if _, err := c.o.Store.DeleteExpiredSessions(r.Context(), now); err != nil {

@@ -164,7 +164,7 @@ type flash struct {
 }
 
 var flashes = map[string]flash{
-	"claimed":          {Text: "You've claimed this. The bot stays quiet with this patient until you resolve it."},
+	"claimed":          {Text: "You've claimed this. While you have it, the bot stops answering this patient (except STOP and emergencies)."},
 	"released":         {Text: "Released back to the queue."},
 	"replied":          {Text: "Reply queued. It is sent by text message; its delivery status shows below."},
 	"noted":            {Text: "Note added. Notes are internal: the patient never sees them."},

@@ -584,6 +584,9 @@ func TestAPIFlow(t *testing.T) {
 	if st, _, _ := e.apiCall("GET", "/api/v1/escalations/999", tok, ""); st != 404 {
 		t.Errorf("unknown id: %d", st)
 	}
+	if st, obj, _ := e.apiCall("GET", "/api/v1/nothing", tok, ""); st != 404 || obj["error"] == nil {
+		t.Errorf("unknown endpoint: %d %v", st, obj)
+	}
 
 	st, obj, _ = e.apiCall("POST", "/api/v1/escalations/"+id+"/claim", tok, "")
 	if st != 200 || obj["status"] != "claimed" || obj["claimed_by"] != "api:zapier" {
