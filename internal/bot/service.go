@@ -1,0 +1,304 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/flsps/faqbot/internal/metrics"
+	"github.com/flsps/faqbot/internal/ratelimit"
+	"github.com/flsps/faqbot/internal/store"
+)
+
+// Inbound is one patient message from any channel.
+type Inbound struct {
+	Channel    string // store.ChannelSMS, ChannelWhatsApp, ChannelWeb
+	Address    string // the patient's number or web session id
+	ExternalID string // the channel's message id (Twilio MessageSid): retries with the same id change nothing
+	Body       string
+	NumMedia   int
+	// CarrierKeyword is set when the carrier or Twilio's Advanced Opt-Out
+	// already handled a keyword (Twilio's OptOutType: STOP, START, HELP):
+	// the bot records it and sends nothing itself.
+	CarrierKeyword string
+	At             time.Time
+}
+
+// Silence reasons: why an outcome has no reply.
+const (
+	SilentOptedOut = "opted_out"
+	SilentHandoff  = "handoff"
+	SilentFlood    = "rate_limited"
+	SilentLoop     = "loop_guard"
+	SilentCarrier  = "carrier_handled"
+	SilentOptOut   = "" // the opt-out confirmation is a reply
+)
+
+// Outcome is what the service decided and stored for one inbound message.
+type Outcome struct {
+	Decision     Decision
+	Reply        string // "" = send nothing
+	Silent       string // why Reply is empty, if it is
+	Duplicate    bool   // a retry of a message already handled
+	Conversation *store.Conversation
+	Escalation   *store.Escalation // created by this message, if any
+}
+
+// Alerting says where staff alerts go.
+type Alerting struct {
+	StaffNumbers   []string
+	WebhookURL     string
+	IncludeMessage bool   // put the patient's text into alerts
+	InboxURL       string // base URL of the staff console, for links
+}
+
+// Service is the stateful half of the engine: it loads what the
+// conversation knows, asks the Engine for a decision, applies the rules that
+// depend on history (opt-out, staff handoff, floods, bot loops, follow-ups)
+// and stores the exchange, its escalation and its staff alerts in one
+// transaction before the reply goes out. Every channel calls Handle.
+type Service struct {
+	Store          store.Store
+	Alerting       Alerting
+	HandoffTimeout time.Duration
+	Limiter        *ratelimit.Limiter // per-sender flood guard; nil = none
+	Log            *slog.Logger
+	Metrics        *metrics.Metrics
+	Now            func() time.Time
+	// Notify is called after an exchange that enqueued alerts or opened an
+	// escalation (wakes the outbox, tells open inboxes).
+	Notify func()
+
+	engine atomic.Pointer[Engine]
+}
+
+// NewService returns a service answering with e.
+func NewService(st store.Store, e *Engine) *Service {
+	s := &Service{Store: st, Now: time.Now, Log: slog.Default(), HandoffTimeout: 4 * time.Hour}
+	s.engine.Store(e)
+	return s
+}
+
+// Engine returns the engine in use.
+func (s *Service) Engine() *Engine { return s.engine.Load() }
+
+// SetEngine swaps the engine (a reloaded FAQ) for the messages that follow.
+func (s *Service) SetEngine(e *Engine) { s.engine.Store(e) }
+
+// loopWindow and loopReplies bound how many automatic replies one
+// conversation gets in a short time: more than that is another bot (an
+// auto-responder) answering us, and the bot goes quiet.
+const (
+	loopWindow  = 10 * time.Minute
+	loopReplies = 8
+)
+
+// Handle decides and stores one inbound message. An error means nothing was
+// stored; the caller answers with a safe fallback (SafeReply) and the channel
+// retries.
+func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
+	now := in.At
+	if now.IsZero() {
+		now = s.Now()
+	}
+	e := s.engine.Load()
+	conv, err := s.Store.Conversation(ctx, in.Channel, in.Address)
+	if errors.Is(err, store.ErrNotFound) {
+		conv, err = &store.Conversation{Channel: in.Channel, Address: in.Address}, nil
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("load conversation: %w", err)
+	}
+	afterHours := !e.Clinic().IsOpen(now)
+
+	var d Decision
+	switch {
+	case strings.TrimSpace(in.Body) == "" && in.NumMedia > 0:
+		d = e.MediaOnly(conv.Lang, afterHours)
+	default:
+		d = e.Decide(in.Body, Context{LastFAQID: conv.LastFAQID, Lang: conv.Lang, AfterHours: afterHours})
+	}
+
+	ex := store.Exchange{
+		Channel: in.Channel, Address: in.Address, ExternalID: in.ExternalID, Body: in.Body,
+		Intent: string(d.Intent), FAQID: d.FAQID, Confidence: d.Confidence, Lang: d.Lang, At: now,
+	}
+	if d.Intent == IntentFAQ {
+		ex.LastFAQID = d.FAQID
+	}
+	out := Outcome{Decision: d, Reply: d.Reply}
+	optIn, optOut := true, false
+	switch d.Intent {
+	case IntentOptOut:
+		ex.OptOut = &optIn
+	case IntentOptIn:
+		ex.OptOut = &optOut
+	}
+
+	// Twilio's Advanced Opt-Out has answered the keyword already.
+	switch strings.ToUpper(in.CarrierKeyword) {
+	case "STOP":
+		ex.OptOut, out.Reply, out.Silent = &optIn, "", SilentCarrier
+	case "START":
+		ex.OptOut, out.Reply, out.Silent = &optOut, "", SilentCarrier
+	case "HELP":
+		out.Reply, out.Silent = "", SilentCarrier
+	}
+
+	escalate := d.Intent.Escalates()
+	switch {
+	case conv.OptedOut && ex.OptOut == nil:
+		// Opted out: never text them. Staff still hear of an emergency.
+		out.Reply, out.Silent = "", SilentOptedOut
+		escalate = d.Intent == IntentEmergency
+	case d.Intent == IntentEmergency || d.Intent == IntentOptOut || d.Intent == IntentOptIn || d.Intent == IntentHelp:
+		// Always answered, whatever else is going on.
+	default:
+		if s.inHandoff(ctx, conv, now) {
+			out.Reply, out.Silent, escalate = "", SilentHandoff, false
+		} else if s.Limiter != nil && !s.Limiter.Allow(in.Channel+":"+in.Address) {
+			out.Reply, out.Silent, escalate = "", SilentFlood, false
+		} else if s.looping(ctx, conv, now) {
+			out.Reply, out.Silent, escalate = "", SilentLoop, false
+		}
+	}
+
+	if escalate && conv.ID != 0 {
+		// One open escalation a conversation: a follow-up question joins the
+		// thread staff already have, unless it is more urgent.
+		if act, err := s.Store.ActiveEscalation(ctx, conv.ID); err == nil &&
+			(act.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
+			escalate = false
+		}
+	}
+	if escalate {
+		prio := store.PriorityNormal
+		if d.Intent == IntentEmergency {
+			prio = store.PriorityUrgent
+		}
+		ex.Escalate = &store.NewEscalation{Kind: string(d.Intent), Priority: prio}
+		ex.Alerts = s.alerts(e, d, prio, in.Body)
+	}
+	if out.Reply != "" {
+		ex.Reply, ex.ReplyStatus = out.Reply, store.MsgSent
+	}
+
+	res, err := s.Store.RecordExchange(ctx, ex)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("record exchange: %w", err)
+	}
+	out.Conversation, out.Escalation, out.Duplicate = res.Conversation, res.Escalation, res.Duplicate
+	if res.Duplicate {
+		// A retry: answer exactly as the first time, do nothing new.
+		out.Reply, out.Escalation = "", nil
+		if res.Reply != nil {
+			out.Reply = res.Reply.Body
+		}
+		return out, nil
+	}
+	if s.Metrics != nil {
+		s.Metrics.Messages.WithLabelValues(in.Channel, string(d.Intent)).Inc()
+		if res.Escalation != nil {
+			s.Metrics.Escalations.WithLabelValues(res.Escalation.Kind).Inc()
+		}
+		if out.Silent != "" {
+			s.Metrics.Rejected.WithLabelValues(out.Silent).Inc()
+		}
+	}
+	s.Log.Info("inbound", "channel", in.Channel, "from", in.Address, "intent", d.Intent, "faq_id", d.FAQID,
+		"confidence", d.Confidence, "lang", d.Lang, "silent", out.Silent, "escalation", escID(res.Escalation), "body", in.Body)
+	if (res.Escalation != nil || len(ex.Alerts) > 0) && s.Notify != nil {
+		s.Notify()
+	}
+	return out, nil
+}
+
+// inHandoff reports whether staff have claimed this patient recently enough
+// that the bot should stay quiet.
+func (s *Service) inHandoff(ctx context.Context, conv *store.Conversation, now time.Time) bool {
+	if conv.ID == 0 {
+		return false
+	}
+	act, err := s.Store.ActiveEscalation(ctx, conv.ID)
+	if err != nil || act.Status != store.EscClaimed || act.ClaimedAt == nil {
+		return false
+	}
+	return s.HandoffTimeout <= 0 || now.Before(act.ClaimedAt.Add(s.HandoffTimeout))
+}
+
+// looping reports whether the bot has already replied loopReplies times to
+// this conversation within loopWindow.
+func (s *Service) looping(ctx context.Context, conv *store.Conversation, now time.Time) bool {
+	if conv.ID == 0 {
+		return false
+	}
+	msgs, err := s.Store.RecentMessages(ctx, conv.ID, 2*loopReplies)
+	if err != nil {
+		return false
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Author == store.AuthorBot && m.Direction == store.DirectionOut && now.Sub(m.CreatedAt) < loopWindow {
+			n++
+		}
+	}
+	return n >= loopReplies
+}
+
+// alerts builds the staff alerts for a new escalation: the minimum (kind,
+// priority, number, link), the patient's words only when allowed.
+func (s *Service) alerts(e *Engine, d Decision, prio, body string) []store.OutboxItem {
+	a := s.Alerting
+	if len(a.StaffNumbers) == 0 && a.WebhookURL == "" {
+		return nil
+	}
+	link := ""
+	if a.InboxURL != "" {
+		link = strings.TrimRight(a.InboxURL, "/") + "/staff/escalations/{escalation_id}"
+	}
+	label := "New"
+	if prio == store.PriorityUrgent {
+		label = "URGENT"
+	}
+	text := fmt.Sprintf("[%s] %s %s escalation #{escalation_id}", e.Clinic().ShortName(), label, d.Intent)
+	if a.IncludeMessage {
+		text += ": \"" + truncate(body, 200) + "\""
+	}
+	if link != "" {
+		text += " " + link
+	}
+	var items []store.OutboxItem
+	for _, n := range a.StaffNumbers {
+		items = append(items, store.OutboxItem{Kind: store.OutboxSMS, Target: n, Body: text})
+	}
+	if a.WebhookURL != "" {
+		items = append(items, store.OutboxItem{Kind: store.OutboxWebhook, Target: a.WebhookURL, Body: webhookJSON(text, string(d.Intent), prio, link)})
+	}
+	return items
+}
+
+func escID(e *store.Escalation) int64 {
+	if e == nil {
+		return 0
+	}
+	return e.ID
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func webhookJSON(text, kind, prio, link string) string {
+	b, _ := json.Marshal(map[string]string{"text": text, "kind": kind, "priority": prio, "link": link})
+	// The escalation number is filled in by the store when it exists.
+	return strings.Replace(string(b), "{", `{"escalation_id":{escalation_id},`, 1)
+}
