@@ -24,7 +24,7 @@ type Webhook struct {
 	Service    *bot.Service
 	Store      store.Store
 	Verifier   *Verifier
-	SkipVerify bool      // local trials only
+	SkipVerify bool       // local trials only
 	Spool      *bot.Spool // where messages go when the store is down
 	Metrics    *metrics.Metrics
 	Log        *slog.Logger
