@@ -149,6 +149,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		SkipVerify: cfg.InsecureSkipSignature, OnStatus: s.console.Notify,
 	}
 
+	if users, err := st.ListStaff(ctx); err == nil && len(users) == 0 {
+		log.Info("no staff accounts yet: create the first with `faqbot staff add --email you@example.com --name You --admin`")
+	}
+
 	r := mux.NewRouter()
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
