@@ -70,8 +70,8 @@ type Service struct {
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
 	Now            func() time.Time
-	// Notify is called after an exchange that enqueued alerts or opened an
-	// escalation (wakes the outbox, tells open inboxes).
+	// Notify is called after every stored exchange (wakes the outbox, tells
+	// open inboxes so threads refresh).
 	Notify func()
 
 	engine atomic.Pointer[Engine]
@@ -95,7 +95,7 @@ func (s *Service) SetEngine(e *Engine) { s.engine.Store(e) }
 // auto-responder) answering us, and the bot goes quiet.
 const (
 	loopWindow  = 10 * time.Minute
-	loopReplies = 8
+	loopReplies = 15
 )
 
 // Handle decides and stores one inbound message. An error means nothing was
@@ -212,7 +212,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	}
 	s.Log.Info("inbound", "channel", in.Channel, "from", in.Address, "intent", d.Intent, "faq_id", d.FAQID,
 		"confidence", d.Confidence, "lang", d.Lang, "silent", out.Silent, "escalation", escID(res.Escalation), "body", in.Body)
-	if (res.Escalation != nil || len(ex.Alerts) > 0) && s.Notify != nil {
+	if s.Notify != nil {
 		s.Notify()
 	}
 	return out, nil
