@@ -39,6 +39,9 @@ type Decision struct {
 	Lang       string  `json:"lang"` // "en" or "es"
 	// SelfHarm marks an emergency that mentions self-harm (the reply names 988).
 	SelfHarm bool `json:"self_harm,omitempty"`
+	// Rule says why, for staff and maintainers: "keyword", "pattern: ...",
+	// "blocker: ...", "index", "gate", "follow-up".
+	Rule string `json:"rule,omitempty"`
 }
 
 // Context is what the conversation knows that can change a decision.

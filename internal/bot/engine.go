@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/flsps/faqbot/internal/faq"
@@ -37,6 +38,7 @@ var (
 	minConfidence = 0.45 // below this the FAQ is not answered
 	followUpRelax = 0.12 // how much lower the bar is for a short follow-up
 	unknownWeight = 0.35 // weight of an unknown content word, as a share of the rarest term's
+	commonWeight  = 0.10 // the same for an everyday word ("sister", "tuesday")
 	qcovWeight    = 0.60 // share of query coverage (vs document coverage)
 	marginFloor   = 0.70 // confidence factor when the runner-up ties
 	marginSlope   = 1.5  // how fast the margin factor reaches 1
@@ -55,7 +57,7 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	e := &Engine{set: set, an: nlu.NewAnalyzer(set.Synonyms), entries: map[string]*faq.Entry{}}
 
-	var vocab []string
+	var vocab, known []string
 	for _, en := range set.Entries {
 		e.entries[en.ID] = en
 		for _, t := range []faq.Text{en.Text, en.ES} {
@@ -64,13 +66,20 @@ func NewEngine(set *faq.Set) *Engine {
 			vocab = append(vocab, t.Keywords...)
 		}
 	}
-	for _, it := range set.Intents {
-		vocab = append(vocab, it.Patterns...)
-		vocab = append(vocab, it.SelfHarm...)
-		vocab = append(vocab, it.Blockers...)
-		vocab = append(vocab, it.Examples...)
+	for name, it := range set.Intents {
+		// Typos are corrected towards FAQ and emergency words only: a word
+		// must never be "corrected" into a reason to refuse or to book
+		// ("slimming" → "swimming", "cancer" → "cancel").
+		if name == "emergency" {
+			vocab = append(vocab, it.Patterns...)
+			vocab = append(vocab, it.SelfHarm...)
+		} else {
+			known = append(known, it.Patterns...)
+		}
+		known = append(known, it.Blockers...)
+		known = append(known, it.Examples...)
 	}
-	e.an.SetVocabulary(vocab)
+	e.an.SetVocabulary(vocab, known)
 
 	b := nlu.NewIndexBuilder()
 	for _, en := range set.Entries {
@@ -180,7 +189,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if lang != "es" {
 			lang = "en"
 		}
-		return e.decision(in, "", 1, lang, c.AfterHours, false)
+		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword")
 	}
 	an := e.an.Analyze(text)
 	lang := an.Lang
@@ -192,17 +201,17 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	}
 	if len(an.Tokens) == 0 {
 		// Emoji, punctuation or nothing at all.
-		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false)
+		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false, "no words")
 	}
 
 	for i := range e.selfHarm {
 		if e.selfHarm[i].Find(an.Tokens, false) >= 0 {
-			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true)
+			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+e.selfHarm[i].Src)
 		}
 	}
 	for i := range e.emergency {
 		if e.emergency[i].Find(an.Tokens, true) >= 0 {
-			return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false)
+			return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src)
 		}
 	}
 	for _, g := range []struct {
@@ -211,53 +220,78 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	}{{e.optout, IntentOptOut}, {e.booking, IntentBooking}, {e.human, IntentHuman}} {
 		for i := range g.ps {
 			if g.ps[i].Find(an.Tokens, true) >= 0 {
-				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false)
+				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src)
 			}
 		}
 	}
 	for i := range e.blockers {
 		if e.blockers[i].Find(an.Tokens, false) >= 0 {
-			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false)
+			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src)
 		}
 	}
 
-	hit := e.ix.Search(an.Terms)
-	conf := e.confidence(an, hit)
+	hit, conf := e.search(an, an.Terms)
+	// A story before the question ("We saw your article. My mother has
+	// migraines. Is it safe?"): the question sentences alone decide when
+	// they are clear enough; the whole message otherwise.
+	if q := an.Text.QSentences; len(q) > 0 && an.Tokens[len(an.Tokens)-1].Sentence > 0 {
+		var terms []string
+		for _, t := range an.Tokens {
+			for _, qs := range q {
+				if t.Sentence == qs && !nlu.IsStopword(t.Raw) && !nlu.IsStopword(t.Stem) {
+					terms = append(terms, t.Stem)
+				}
+			}
+		}
+		if len(terms) > 0 && len(terms) < len(an.Terms) {
+			if h2, c2 := e.search(an, terms); c2 >= minConfidence || c2 > conf {
+				hit, conf = h2, c2
+			}
+		}
+	}
 
 	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4) {
-		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false)
+		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "smalltalk")
 	}
 
-	bar := minConfidence
+	bar, rule := minConfidence, "index"
 	if c.LastFAQID != "" && followUp(an) {
 		bar -= followUpRelax
+		rule = "follow-up"
 	}
 	if hit.Label == "" || conf < bar {
-		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false)
+		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 	}
 	if name, ok := strings.CutPrefix(hit.Label, intentPrefix); ok {
-		return e.decision(Intent(name), "", conf, lang, c.AfterHours, false)
+		return e.decision(Intent(name), "", conf, lang, c.AfterHours, false, rule)
 	}
-	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false)
+	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false, rule)
+}
+
+func (e *Engine) search(an nlu.Analysis, terms []string) (nlu.Hit, float64) {
+	h := e.ix.Search(terms)
+	return h, e.confidence(terms, h)
 }
 
 // confidence combines how much of the message the best document explains,
 // how much of that document the message covers, and the margin to the
 // runner-up label, into [0,1].
-func (e *Engine) confidence(an nlu.Analysis, h nlu.Hit) float64 {
+func (e *Engine) confidence(terms []string, h nlu.Hit) float64 {
 	if h.Label == "" || h.Score <= 0 {
 		return 0
 	}
 	var qmass float64
-	seen := map[string]bool{}
-	for _, t := range an.Terms {
-		if seen[t] {
+	for i, t := range terms {
+		if slices.Contains(terms[:i], t) {
 			continue
 		}
-		seen[t] = true
-		if w := e.ix.IDF(t); w > 0 || e.ix.Has(t) {
-			qmass += w
-		} else if !nlu.IsNumberish(t) {
+		switch {
+		case e.ix.Has(t):
+			qmass += e.ix.IDF(t)
+		case nlu.IsNumberish(t):
+		case nlu.IsCommon(t):
+			qmass += commonWeight * e.ix.MaxIDF()
+		default:
 			qmass += unknownWeight * e.ix.MaxIDF()
 		}
 	}
@@ -309,8 +343,8 @@ func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
 	return false
 }
 
-func (e *Engine) decision(in Intent, id string, conf float64, lang string, afterHours, selfHarm bool) Decision {
-	d := Decision{Intent: in, FAQID: id, Confidence: math.Round(conf*100) / 100, Lang: lang, SelfHarm: selfHarm}
+func (e *Engine) decision(in Intent, id string, conf float64, lang string, afterHours, selfHarm bool, rule string) Decision {
+	d := Decision{Intent: in, FAQID: id, Confidence: math.Round(conf*100) / 100, Lang: lang, SelfHarm: selfHarm, Rule: rule}
 	if in == IntentFAQ {
 		d.Reply = e.entries[id].AnswerIn(lang)
 	} else {
@@ -338,7 +372,9 @@ func (e *Engine) Reply(in Intent, lang string, afterHours bool) string {
 }
 
 // SelfHarmReply is the emergency reply for self-harm (names 988).
-func (e *Engine) SelfHarmReply(lang string) string { return e.render(IntentEmergency, lang, "self_harm") }
+func (e *Engine) SelfHarmReply(lang string) string {
+	return e.render(IntentEmergency, lang, "self_harm")
+}
 
 // MediaOnly is the decision for a message with a picture and no text: the
 // bot cannot read pictures, so staff will look at it.
@@ -346,7 +382,7 @@ func (e *Engine) MediaOnly(lang string, afterHours bool) Decision {
 	if lang != "es" {
 		lang = "en"
 	}
-	return e.decision(IntentUnknown, "", 0, lang, afterHours, false)
+	return e.decision(IntentUnknown, "", 0, lang, afterHours, false, "media")
 }
 
 func (e *Engine) render(in Intent, lang, variant string) string {

@@ -44,8 +44,8 @@ type Text struct {
 // Entry is one FAQ answer. The top-level Text is English; ES is Spanish.
 type Entry struct {
 	ID   string
-	Text        // English: question, alternates, keywords, answer
-	ES   Text   // Spanish (may be empty)
+	Text      // English: question, alternates, keywords, answer
+	ES   Text // Spanish (may be empty)
 	Tags []string
 	// Source says where in the clinic's material the answer comes from.
 	Source string

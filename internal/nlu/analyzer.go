@@ -52,12 +52,13 @@ func words(s string) []string {
 	return out
 }
 
-// SetVocabulary builds the spelling corrector from the texts the analyzer
-// will be matched against (FAQ questions, alternates, patterns...), plus
-// synonyms, abbreviations and everyday words that must stay as typed.
-func (a *Analyzer) SetVocabulary(texts []string) {
+// SetVocabulary builds the spelling corrector. Words of targets (FAQ
+// questions, alternates, emergency patterns) and synonyms are what a typo
+// may be corrected to; words of known (other patterns, blockers),
+// abbreviations and everyday words are left as typed but never proposed.
+func (a *Analyzer) SetVocabulary(targets, known []string) {
 	vocab := map[string]int{}
-	for _, t := range texts {
+	for _, t := range targets {
 		for _, w := range words(strings.ReplaceAll(strings.ReplaceAll(t, "*", " "), "|", " ")) {
 			vocab[w]++
 		}
@@ -72,16 +73,16 @@ func (a *Analyzer) SetVocabulary(texts []string) {
 			}
 		}
 	}
+	keep := map[string]bool{}
+	for _, t := range known {
+		for _, w := range words(strings.ReplaceAll(strings.ReplaceAll(t, "*", " "), "|", " ")) {
+			keep[w] = true
+		}
+	}
 	for w := range abbreviations {
-		vocab[w]++
+		keep[w] = true
 	}
-	for w := range stopwords {
-		vocab[w]++
-	}
-	for w := range common {
-		vocab[w]++
-	}
-	a.speller = NewSpeller(vocab)
+	a.speller = NewSpeller(vocab, keep)
 }
 
 // Analysis is a message ready for matching.
@@ -124,7 +125,7 @@ func (a *Analyzer) processWords(in []Word, correct bool) []Token {
 	for _, w := range in {
 		if e, ok := abbreviations[w.W]; ok {
 			for _, x := range strings.Fields(e) {
-				ws = append(ws, Word{W: x, Clause: w.Clause})
+				ws = append(ws, Word{W: x, Clause: w.Clause, Sentence: w.Sentence})
 			}
 			continue
 		}
@@ -161,14 +162,14 @@ func (a *Analyzer) processWords(in []Word, correct bool) []Token {
 				raw = strings.Join(r.from, " ")
 			}
 			for _, c := range r.to {
-				toks = append(toks, Token{Raw: raw, Stem: Stem(c), Clause: ws[i].Clause})
+				toks = append(toks, Token{Raw: raw, Stem: Stem(c), Clause: ws[i].Clause, Sentence: ws[i].Sentence})
 			}
 			i += len(r.from) - 1
 			matched = true
 			break
 		}
 		if !matched {
-			toks = append(toks, Token{Raw: ws[i].W, Stem: Stem(ws[i].W), Clause: ws[i].Clause})
+			toks = append(toks, Token{Raw: ws[i].W, Stem: Stem(ws[i].W), Clause: ws[i].Clause, Sentence: ws[i].Sentence})
 		}
 	}
 	return toks

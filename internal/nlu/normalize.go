@@ -19,8 +19,9 @@ import (
 // Word is one normalised word of a message and the clause it belongs to
 // (clauses are split at . , ; : ! ? and line breaks).
 type Word struct {
-	W      string
-	Clause int
+	W        string
+	Clause   int
+	Sentence int // split at . ! ? and line breaks only
 }
 
 // Text is a message after normalisation.
@@ -29,6 +30,8 @@ type Text struct {
 	Question bool // a "?" or dictated "question mark"
 	Emoji    int  // emoji and other pictographs
 	Accents  bool // the original had Spanish letters or ¿ ¡
+	// QSentences are the sentences that end with a question mark.
+	QSentences []int
 }
 
 var stripMarks = runes.Remove(runes.In(unicode.Mn))
@@ -68,12 +71,12 @@ func Normalize(s string) Text {
 		}
 	}
 	f := Fold(s)
-	clause := 0
+	clause, sentence := 0, 0
 	var cur []byte
 	var buf [4]byte
 	flush := func() {
 		if len(cur) > 0 {
-			t.Words = append(t.Words, Word{W: string(cur), Clause: clause})
+			t.Words = append(t.Words, Word{W: string(cur), Clause: clause, Sentence: sentence})
 			cur = cur[:0]
 		}
 	}
@@ -93,8 +96,18 @@ func Normalize(s string) Text {
 		case r == '?':
 			t.Question = true
 			flush()
+			if n := len(t.QSentences); n == 0 || t.QSentences[n-1] != sentence {
+				t.QSentences = append(t.QSentences, sentence)
+			}
 			clause++
-		case r == '.' || r == ',' || r == ';' || r == ':' || r == '!' || r == '¿' || r == '¡' || r == '\n' || r == '\r' || r == '(' || r == ')':
+			sentence++
+		case r == '.' || r == '!' || r == '\n' || r == '\r':
+			flush()
+			clause++
+			if len(t.Words) > 0 && t.Words[len(t.Words)-1].Sentence == sentence {
+				sentence++
+			}
+		case r == ',' || r == ';' || r == ':' || r == '¿' || r == '¡' || r == '(' || r == ')':
 			flush()
 			clause++
 		case isEmoji(r):
@@ -112,9 +125,11 @@ func Normalize(s string) Text {
 		w := t.Words[i]
 		if w.W == "question" && i+1 < len(t.Words) && t.Words[i+1].W == "mark" {
 			t.Question = true
+			t.QSentences = append(t.QSentences, w.Sentence)
 			i++
 			for j := i + 1; j < len(t.Words); j++ {
 				t.Words[j].Clause++
+				t.Words[j].Sentence++
 			}
 			continue
 		}
@@ -145,7 +160,7 @@ var abbreviations = map[string]string{
 	"thx": "thanks", "thnx": "thanks", "thanx": "thanks", "ty": "thank you", "tysm": "thank you so much",
 	"tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow", "2morrow": "tomorrow", "2day": "today",
 	"b4": "before", "bc": "because", "cuz": "because", "bcuz": "because", "coz": "because",
-	"cannot": "cant", "idk": "i dont know", "abt": "about", "wat": "what", "wut": "what", "wht": "what",
+	"cannot": "cant", "idk": "i dont know", "abt": "about", "thru": "through", "tho": "though", "ppl": "people", "sum1": "someone", "some1": "someone", "wat": "what", "wut": "what", "wht": "what",
 	"dr": "doctor", "dr's": "doctor", "msg": "message", "msgs": "messages", "txt": "text", "txts": "texts",
 	"w": "with", "wo": "without", "n": "and", "nd": "and", "gonna": "going to",
 	"wanna": "want to", "gotta": "have to", "whats": "what is", "hows": "how is", "thats": "that is",

@@ -6,8 +6,8 @@ import (
 )
 
 // Pattern is a trigger phrase: words in order, each slot a set of
-// alternatives ("trouble|hard|cant"), "*" allowing up to MaxGap other words
-// in between, and "word*" matching any word that starts with "word". A match
+// alternatives ("trouble|hard|cant"), "*" allowing up to MaxGap content
+// words (and a few stopwords) in between, and "word*" matching any word that starts with "word". A match
 // never crosses a clause boundary.
 type Pattern struct {
 	Src   string
@@ -28,6 +28,8 @@ type Token struct {
 	Raw    string // folded, after abbreviation and spelling correction
 	Stem   string // after synonyms and stemming
 	Clause int
+	// Sentence is the sentence the word belongs to.
+	Sentence int
 }
 
 // CompilePattern parses src with the analyzer's word processing (without
@@ -109,16 +111,21 @@ func (p *Pattern) matchFrom(toks []Token, prev, k int) bool {
 		return true
 	}
 	sl := &p.slots[k]
-	last := prev + 1
-	if sl.gap {
-		last = prev + 1 + MaxGap
-	}
-	for j := prev + 1; j <= last && j < len(toks); j++ {
+	skipped := 0 // content words skipped by "*"; stopwords are free
+	for j := prev + 1; j < len(toks) && j <= prev+2*MaxGap+1; j++ {
 		if toks[j].Clause != toks[prev].Clause {
 			return false
 		}
 		if sl.match(toks[j]) && p.matchFrom(toks, j, k+1) {
 			return true
+		}
+		if !sl.gap {
+			return false
+		}
+		if !stopwords[toks[j].Raw] {
+			if skipped++; skipped >= MaxGap {
+				return false
+			}
 		}
 	}
 	return false

@@ -6,13 +6,15 @@ package nlu
 // scan of the vocabulary.
 type Speller struct {
 	known   map[string]int      // word → weight (how often it occurs)
+	keep    map[string]bool     // words left as typed, never proposed
 	deletes map[string][]string // deletion variant → vocabulary words
 }
 
 // NewSpeller builds a speller over vocabulary words and their weights.
-// Words shorter than four letters are known but never proposed.
-func NewSpeller(vocab map[string]int) *Speller {
-	s := &Speller{known: vocab, deletes: map[string][]string{}}
+// Words shorter than four letters are known but never proposed; keep lists
+// more words that are left as typed (stopwords and everyday words always are).
+func NewSpeller(vocab map[string]int, keep map[string]bool) *Speller {
+	s := &Speller{known: vocab, keep: keep, deletes: map[string][]string{}}
 	for w := range vocab {
 		if len(w) < 4 || isNumber(w) {
 			continue
@@ -40,7 +42,7 @@ func (s *Speller) Known(w string) bool {
 // Correct returns the best vocabulary word for w, and whether it changed.
 // Known words, short words and numbers are returned as they are.
 func (s *Speller) Correct(w string) (string, bool) {
-	if s == nil || len(w) < 4 || isNumber(w) || stopwords[w] || common[w] {
+	if s == nil || len(w) < 4 || isNumber(w) || stopwords[w] || common[w] || s.keep[w] {
 		return w, false
 	}
 	if _, ok := s.known[w]; ok {

@@ -8,7 +8,7 @@ i im ive id me my mine myself we our us you your yours he she him her his they t
 is am are was were be been being do does did doing done have has had having will would shall should
 can could may might must get got getting go going gone
 this that these those there here what which who whom whose when where why how
-just really very also too still even ever much many more most some any all each
+just really very also too still even ever much many more most some any all each few
 um uh hi hey hello oh ok okay like well yeah yes please thanks thank lol
 not no dont doesnt didnt cant wont isnt arent wasnt havent
 want wanted wondering wonder know question ask asking tell let
@@ -27,7 +27,9 @@ sister brother mother mom dad father husband wife son daughter kid kids friend f
 work job home school car house game last next first second other same new old good bad great best
 feel feeling felt think said says say tried tired sick fine sure okay thing wait call text
 make made take took give gave come came see saw look looks find found use used need needs
-again back away down only maybe because before after during while since until
+again back away down only maybe because while since until
+note notes cancer plan rest team dear letter paper sign signs
+says heard told true sure maybe hi um hey guys team dear
 heat head heal hear heart hurt hurts hair hand hands arm arms leg legs knee knees back neck
 eat drink sleep nap walk run gym shower work out water coffee alcohol wine
 true false real fake yes yeah nope cool nice awesome sounds perfect
@@ -48,6 +50,9 @@ func set(s string) map[string]bool {
 	}
 	return m
 }
+
+// IsCommon reports an everyday word (narrative, not topic).
+func IsCommon(w string) bool { return common[w] }
 
 // IsStopword reports whether a folded word carries no topic.
 func IsStopword(w string) bool { return stopwords[w] }
