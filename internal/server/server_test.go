@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/flsps/faqbot/internal/config"
+	"github.com/flsps/faqbot/internal/logging"
 	"github.com/flsps/faqbot/internal/server"
 	"github.com/flsps/faqbot/internal/store"
 	"github.com/flsps/faqbot/internal/twiliotest"
@@ -49,6 +50,11 @@ type env struct {
 // server's, so requests are signed for it.
 func start(t testing.TB, dataDir string, mutate ...func(*config.Config)) *env {
 	t.Helper()
+	return startLogging(t, dataDir, slog.New(slog.NewTextHandler(io.Discard, nil)), mutate...)
+}
+
+func startLogging(t testing.TB, dataDir string, log *slog.Logger, mutate ...func(*config.Config)) *env {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -68,7 +74,7 @@ func start(t testing.TB, dataDir string, mutate ...func(*config.Config)) *env {
 		m(cfg)
 	}
 	e.cfg = cfg
-	srv, err := server.New(context.Background(), server.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.New(context.Background(), server.Options{Config: cfg, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,4 +456,40 @@ func TestStoreDownSpoolsAndReplays(t *testing.T) {
 	if len(esc) != 2 || esc[0].Kind != "emergency" || esc[1].Kind != "booking" {
 		t.Fatalf("after replay: %+v", esc)
 	}
+}
+
+func TestLogsCarryNoPatientData(t *testing.T) {
+	var buf syncBuffer
+	e := startLogging(t, "", logging.New(&buf, "json", "debug", false))
+	e.runWorkers()
+	e.sms("+15615550177", "my lips are swelling after botox")
+	e.sms("+15615550177", "how long does botox last")
+	e.twilio.WaitForMessages(1, 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	out := buf.String()
+	if !strings.Contains(out, "inbound") {
+		t.Fatalf("no inbound log lines: %s", out)
+	}
+	for _, leak := range []string{"5615550177", "swelling", "how long does botox"} {
+		if strings.Contains(out, leak) {
+			t.Fatalf("logs leak %q:\n%s", leak, out)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
