@@ -46,6 +46,9 @@ var (
 
 const intentPrefix = "@"
 
+// maxMessageBytes bounds the text analysed, so cost stays bounded.
+const maxMessageBytes = 4096
+
 // NewEngine compiles a FAQ set. Patterns that do not compile are skipped
 // (lint reports them).
 func NewEngine(set *faq.Set) *Engine {
@@ -190,6 +193,9 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			lang = "en"
 		}
 		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword")
+	}
+	if len(text) > maxMessageBytes {
+		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
 	}
 	an := e.an.Analyze(text)
 	lang := an.Lang

@@ -16,7 +16,7 @@ type Speller struct {
 func NewSpeller(vocab map[string]int, keep map[string]bool) *Speller {
 	s := &Speller{known: vocab, keep: keep, deletes: map[string][]string{}}
 	for w := range vocab {
-		if len(w) < 4 || isNumber(w) {
+		if len(w) < 4 || len(w) > maxWordLen || isNumber(w) {
 			continue
 		}
 		for _, d := range deletes1(w) {
@@ -33,6 +33,10 @@ func NewSpeller(vocab map[string]int, keep map[string]bool) *Speller {
 	return s
 }
 
+// maxWordLen bounds the words the speller looks at (no real word is longer;
+// a long one would make the distance-2 lookup expensive).
+const maxWordLen = 24
+
 // Known reports whether w is in the vocabulary.
 func (s *Speller) Known(w string) bool {
 	_, ok := s.known[w]
@@ -42,7 +46,7 @@ func (s *Speller) Known(w string) bool {
 // Correct returns the best vocabulary word for w, and whether it changed.
 // Known words, short words and numbers are returned as they are.
 func (s *Speller) Correct(w string) (string, bool) {
-	if s == nil || len(w) < 4 || isNumber(w) || stopwords[w] || common[w] || s.keep[w] {
+	if s == nil || len(w) < 4 || len(w) > maxWordLen || isNumber(w) || stopwords[w] || common[w] || s.keep[w] {
 		return w, false
 	}
 	if _, ok := s.known[w]; ok {

@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/flsps/faqbot/internal/faq"
+)
+
+var benchMessages = []string{
+	"how long dos botox last",
+	"hi, my jaw hurts when i chew, would botox help with that?",
+	"can i lay down after my shots",
+	"Does insurance cover botox for migraines",
+	"STOP",
+	"i don't have trouble breathing, just wondering how long it lasts",
+	"tengo migrañas, me ayuda el botox?",
+	"thanks!! 😊",
+}
+
+func BenchmarkDecide(b *testing.B) {
+	b.Run("clinic", func(b *testing.B) {
+		benchDecide(b, clinicEngine(b))
+	})
+	b.Run("generated-1000", func(b *testing.B) {
+		benchDecide(b, NewEngine(generatedSet(1000)))
+	})
+}
+
+func benchDecide(b *testing.B, e *Engine) {
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		e.Decide(benchMessages[i%len(benchMessages)], Context{})
+		i++
+	}
+}
+
+// generatedSet is n synthetic entries of ~10 phrasings each over a 3,000
+// random-word vocabulary mixed with real clinic words, plus the clinic's own entries and intents.
+func generatedSet(n int) *faq.Set {
+	base, err := faq.Load("../../faq")
+	if err != nil {
+		panic(err)
+	}
+	r := rand.New(rand.NewSource(1))
+	vocab := make([]string, 3000)
+	for i := range vocab {
+		var sb strings.Builder
+		for j := 0; j < 5+r.Intn(5); j++ {
+			sb.WriteByte(byte('a' + r.Intn(26)))
+		}
+		vocab[i] = sb.String()
+	}
+	// Real words too, so the benchmark messages hit long posting lists.
+	real := strings.Fields("botox last long pain hurt jaw migraine lie down after shots safe cost insurance weeks months treatment injection needle cosmetic consult")
+	phrase := func() string {
+		w := make([]string, 4+r.Intn(5))
+		for i := range w {
+			w[i] = vocab[r.Intn(len(vocab))]
+			if r.Intn(4) == 0 {
+				w[i] = real[r.Intn(len(real))]
+			}
+		}
+		return strings.Join(w, " ")
+	}
+	set := *base
+	set.Entries = append([]*faq.Entry(nil), base.Entries...)
+	for i := len(set.Entries); i < n; i++ {
+		en := &faq.Entry{ID: fmt.Sprintf("gen-%d", i)}
+		en.Question = phrase()
+		for k := 0; k < 10; k++ {
+			en.Alternates = append(en.Alternates, phrase())
+		}
+		en.Answer = "Generated answer."
+		set.Entries = append(set.Entries, en)
+	}
+	return &set
+}

@@ -1,0 +1,152 @@
+package nlu
+
+import (
+	"reflect"
+	"testing"
+)
+
+func textWords(t Text) []string {
+	var out []string
+	for _, w := range t.Words {
+		out = append(out, w.W)
+	}
+	return out
+}
+
+func TestNormalize(t *testing.T) {
+	cases := []struct {
+		in       string
+		want     []string
+		question bool
+		emoji    int
+	}{
+		{"How long does BOTOX last?", []string{"how", "long", "does", "botox", "last"}, true, 0},
+		{"¿Cuánto dura la migraña?", []string{"cuanto", "dura", "la", "migrana"}, true, 0},
+		{"i don't  know…", []string{"i", "dont", "know"}, false, 0},
+		{"i can’t breathe", []string{"i", "cant", "breathe"}, false, 0},
+		{"thanks 🙏🙏", []string{"thanks"}, false, 2},
+		{"does it hurt question mark", []string{"does", "it", "hurt"}, true, 0},
+		{"anti-aging", []string{"anti", "aging"}, false, 0},
+		{"", nil, false, 0},
+	}
+	for _, c := range cases {
+		got := Normalize(c.in)
+		if !reflect.DeepEqual(textWords(got), c.want) || got.Question != c.question || got.Emoji != c.emoji {
+			t.Errorf("Normalize(%q) = %v q=%v emoji=%d, want %v q=%v emoji=%d", c.in, textWords(got), got.Question, got.Emoji, c.want, c.question, c.emoji)
+		}
+	}
+}
+
+func TestClauses(t *testing.T) {
+	got := Normalize("no pain, but my lips swell. is that ok?")
+	if got.Words[0].Clause == got.Words[2].Clause {
+		t.Errorf("comma should split clauses: %+v", got.Words)
+	}
+	if got.Words[0].Sentence != got.Words[2].Sentence || got.Words[6].Sentence == got.Words[0].Sentence {
+		t.Errorf("sentences wrong: %+v", got.Words)
+	}
+	if !reflect.DeepEqual(got.QSentences, []int{1}) {
+		t.Errorf("QSentences = %v", got.QSentences)
+	}
+}
+
+func TestStem(t *testing.T) {
+	same := [][]string{
+		{"breathing", "breathe", "breath"},
+		{"injections", "injection"},
+		{"migraines", "migraine"},
+		{"swelling", "swell"},
+		{"hurts", "hurt"},
+		{"months", "month"},
+	}
+	for _, g := range same {
+		for _, w := range g[1:] {
+			if Stem(w) != Stem(g[0]) {
+				t.Errorf("Stem(%q)=%q, Stem(%q)=%q: want equal", w, Stem(w), g[0], Stem(g[0]))
+			}
+		}
+	}
+	if Stem("14") != "14" || Stem("tmj") != "tmj" {
+		t.Error("short words and numbers must stay")
+	}
+}
+
+func TestSpeller(t *testing.T) {
+	s := NewSpeller(map[string]int{"botox": 5, "migraine": 3, "swallowing": 1, "breathe": 1}, map[string]bool{"cancel": true})
+	for in, want := range map[string]string{
+		"botx": "botox", "bottox": "botox", "migrane": "migraine", "mirgaine": "migraine",
+		"swalowing": "swallowing", "breahte": "breathe",
+		"heat": "heat", "cancel": "cancel", "sister": "sister", "zzzzzz": "zzzzzz",
+	} {
+		if got, _ := s.Correct(in); got != want {
+			t.Errorf("Correct(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPatternsAndNegation(t *testing.T) {
+	a := NewAnalyzer(nil)
+	p, err := a.CompilePattern("cant|trouble|hard * breath*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]bool{
+		"i cant breathe":                                    true,
+		"having a really hard time breathing":               true,
+		"i don't have trouble breathing, just wondering":    false,
+		"not having any trouble breathing":                  false,
+		"no pain but trouble breathing":                     true,
+		"i dont feel right, cant breathe":                   true,
+		"breathing is fine":                                 false,
+		"trouble with my jaw. breathing fine":               false,
+		"i'm not sure but i think i have trouble breathing": true,
+	}
+	for in, want := range cases {
+		got := p.Find(a.Analyze(in).Tokens, true) >= 0
+		if got != want {
+			t.Errorf("%q: match=%v, want %v", in, got, want)
+		}
+	}
+	if _, err := a.CompilePattern("* foo"); err == nil {
+		t.Error("leading * must fail")
+	}
+}
+
+func TestSynonymsAndAbbreviations(t *testing.T) {
+	a := NewAnalyzer(map[string]string{"lie down": "lie", "migrana": "migraine", "11s": "wrinkle"})
+	got := a.Terms("can u lay down 4 hrs after? migraña 11s")
+	want := []string{"lie", "4", "hour", "after", "migrain", "wrinkl"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Terms = %v, want %v", got, want)
+	}
+}
+
+func TestDetectLang(t *testing.T) {
+	for in, want := range map[string]string{
+		"how long does it last":       "en",
+		"cuánto dura el botox":        "es",
+		"tengo dolor en la mandibula": "es",
+		"botox":                       "",
+		"me cuesta respirar después de la inyección": "es",
+	} {
+		if got := DetectLang(Normalize(in)); got != want {
+			t.Errorf("DetectLang(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIndex(t *testing.T) {
+	b := NewIndexBuilder()
+	b.Add("duration", []string{"long", "last"})
+	b.Add("duration", []string{"wear", "off"})
+	b.Add("pain", []string{"hurt"})
+	b.Add("pain", []string{"needl", "hurt"})
+	ix := b.Build()
+	h := ix.Search([]string{"needl", "hurt", "hurt"})
+	if h.Label != "pain" || h.Second != "" || h.Matched != h.DocMass {
+		t.Errorf("Search = %+v", h)
+	}
+	if h := ix.Search([]string{"unknown"}); h.Label != "" {
+		t.Errorf("unknown term matched %+v", h)
+	}
+}
