@@ -22,7 +22,7 @@ func NewSpeller(vocab map[string]int, keep map[string]bool) *Speller {
 		for _, d := range deletes1(w) {
 			s.deletes[d] = append(s.deletes[d], w)
 		}
-		if len(w) >= 8 {
+		if len(w) >= 9 {
 			for _, d1 := range deletes1(w) {
 				for _, d2 := range deletes1(d1) {
 					s.deletes[d2] = append(s.deletes[d2], w)
@@ -53,7 +53,7 @@ func (s *Speller) Correct(w string) (string, bool) {
 		return w, false
 	}
 	maxDist := 1
-	if len(w) >= 8 {
+	if len(w) >= 9 {
 		maxDist = 2
 	}
 	best, bestD, bestW := "", 99, -1
@@ -67,6 +67,11 @@ func (s *Speller) Correct(w string) (string, bool) {
 		}
 		d := damerau(w, c, maxDist)
 		if d > maxDist {
+			return
+		}
+		// First letters are rarely mistyped: a short word or a second edit
+		// must keep it ("hinchados" is not "pinchazos").
+		if c[0] != w[0] && (d == 2 || len(w) <= 5) {
 			return
 		}
 		if d < bestD || d == bestD && (s.known[c] > bestW || s.known[c] == bestW && c < best) {
