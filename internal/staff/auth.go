@@ -105,6 +105,10 @@ func equalTokens(a, b string) bool {
 type sess struct {
 	s    *store.Session
 	user *store.StaffUser
+	// version is the hub's change version when the request arrived, before
+	// the handler read anything: a page rendered from this request shows
+	// at least every change up to it (see pageData.Version).
+	version uint64
 }
 
 type sessKey struct{}
@@ -160,6 +164,7 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *sess), touc
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
+		se.version = c.hub.currentVersion() // before the handler reads anything
 		if r.Method == http.MethodPost {
 			tok := r.Header.Get(CSRFHeader)
 			if tok == "" {
@@ -247,7 +252,7 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	addr := remoteAddr(r)
+	addr := c.clientAddr(r)
 	// Both buckets pay for each attempt, so neither a guessed account nor a
 	// busy address can be used to try passwords fast.
 	okAddr := c.limAddr.allow("addr:" + addr)

@@ -40,7 +40,8 @@ type testEnv struct {
 	now time.Time // the console's clock; zero = real time
 }
 
-func newEnv(t *testing.T) *testEnv {
+// newEnv starts a console; mutate adjusts its options.
+func newEnv(t *testing.T, mutate ...func(*staff.Options)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "faqbot.db"))
@@ -53,13 +54,17 @@ func newEnv(t *testing.T) *testEnv {
 	}
 	e := &testEnv{t: t, st: st}
 	e.canSend.Store(true)
-	e.console = staff.New(staff.Options{
+	o := staff.Options{
 		Store: st, Location: ny, ClinicName: "Palm Beach Family Dental",
 		SessionIdle: 2 * time.Hour,
 		CanSend:     e.canSend.Load,
 		Wake:        func() { e.wakes.Add(1) },
 		Now:         e.clock,
-	})
+	}
+	for _, m := range mutate {
+		m(&o)
+	}
+	e.console = staff.New(o)
 	r := mux.NewRouter()
 	e.console.Register(r)
 	e.srv = httptest.NewServer(r)

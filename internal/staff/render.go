@@ -77,6 +77,7 @@ type pageData struct {
 	CSRF      string
 	Open      int
 	Urgent    int
+	Version   uint64 // change version the data is at least as new as; staff.js refreshes on a newer one
 	Zone      string
 	Flash     *flash
 	Nav       string
@@ -107,7 +108,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	d.Clinic = c.o.ClinicName
 	d.Zone = c.now().In(c.loc).Format("MST")
 	if se, ok := r.Context().Value(sessKey{}).(*sess); ok && d.User == nil {
-		d.User, d.CSRF = se.user, se.s.CSRFToken
+		d.User, d.CSRF, d.Version = se.user, se.s.CSRFToken, se.version
 	}
 	if d.User != nil {
 		if open, urgent, err := c.o.Store.CountOpen(r.Context()); err == nil {
@@ -131,7 +132,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, se *sess, status int, heading, detail string) {
 	d := &pageData{Title: heading, Error: &errData{Heading: heading, Detail: detail}}
 	if se != nil {
-		d.User, d.CSRF = se.user, se.s.CSRFToken
+		d.User, d.CSRF, d.Version = se.user, se.s.CSRFToken, se.version
 	}
 	c.render(w, r, status, "error", d)
 }

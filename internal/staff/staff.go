@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,13 @@ type Options struct {
 	ClinicName    string
 	SecureCookies bool
 	SessionIdle   time.Duration // 0 = 2h
+	// TrustProxy takes a request's client address from X-Forwarded-For
+	// instead of the connection's peer, for the sign-in limit per address
+	// and the audit log. Set it only behind a reverse proxy that sets or
+	// appends that header (config.TrustProxy): otherwise clients could
+	// choose their own address. The address used is the last one in the
+	// header, the one the proxy added (see clientAddr).
+	TrustProxy bool
 	// CanSend reports whether staff replies can be delivered (Twilio REST
 	// configured). nil = yes. When false, replies are refused with a clear
 	// message instead of piling up in the outbox.
@@ -164,6 +172,46 @@ func remoteAddr(r *http.Request) string {
 	return host
 }
 
+// clientAddr is the address of the client a request came from: with
+// TrustProxy, the address the proxy put in X-Forwarded-For, else (or when
+// the header holds no valid address) the peer address.
+//
+// The proxy's entry is the last one: proxies such as nginx
+// ($proxy_add_x_forwarded_for), HAProxy and Traefik append the peer they
+// saw to whatever the client sent, so the entries before it are the
+// client's own words. Taking the first would let anyone dodge the sign-in
+// limit by sending a new X-Forwarded-For each time. (A proxy that replaces
+// the header leaves one entry, the same either way.)
+func (c *Console) clientAddr(r *http.Request) string {
+	if c.o.TrustProxy {
+		if a, ok := lastForwardedFor(r.Header.Values("X-Forwarded-For")); ok {
+			return a
+		}
+	}
+	return remoteAddr(r)
+}
+
+// lastForwardedFor is the last entry of X-Forwarded-For (over all its
+// header lines) as a canonical IP address, if it is one. Entries may carry
+// a port ("203.0.113.7:51234", "[2001:db8::1]:443").
+func lastForwardedFor(lines []string) (string, bool) {
+	if len(lines) == 0 {
+		return "", false
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	last = strings.TrimSpace(last)
+	if a, err := netip.ParseAddr(last); err == nil {
+		return a.Unmap().WithZone("").String(), true
+	}
+	if ap, err := netip.ParseAddrPort(last); err == nil {
+		return ap.Addr().Unmap().WithZone("").String(), true
+	}
+	return "", false
+}
+
 func (c *Console) canSend() bool { return c.o.CanSend == nil || c.o.CanSend() }
 
 func (c *Console) wake() {
@@ -176,7 +224,7 @@ func (c *Console) wake() {
 // records has already happened).
 func (c *Console) audit(ctx context.Context, r *http.Request, actorID *int64, actor, action string, escID *int64, detail string) {
 	e := store.AuditEntry{ActorID: actorID, ActorName: actor, Action: action, EscalationID: escID,
-		Detail: detail, RemoteAddr: remoteAddr(r)}
+		Detail: detail, RemoteAddr: c.clientAddr(r)}
 	if err := c.o.Store.Audit(context.WithoutCancel(ctx), e); err != nil {
 		c.log.Error("staff: audit", "action", action, "err", err)
 	}

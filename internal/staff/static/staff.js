@@ -86,7 +86,9 @@
       });
   }
 
-  var lastVersion = null;
+  // The version the page was rendered at: a change that lands between the
+  // render and the event stream's first message still refreshes the page.
+  var lastVersion = body.hasAttribute('data-version') ? Number(body.getAttribute('data-version')) : null;
   function onCounts(n) {
     setCounts(n);
     if (lastVersion !== null && n.version !== lastVersion) refresh();
