@@ -112,7 +112,7 @@ var options = []option{
 	{"data-dir", "FAQBOT_DATA_DIR", "./data", kString, "directory of the embedded SQLite store", str(func(c *Config) *string { return &c.DataDir })},
 	{"faq", "FAQBOT_FAQ_DIR", "./faq", kString, "FAQ directory (entries, intents, clinic.yaml)", str(func(c *Config) *string { return &c.FAQDir })},
 	{"public-url", "FAQBOT_PUBLIC_URL", "", kString, "public base URL Twilio calls (https://bot.example.com), used to check signatures and in alert links", str(func(c *Config) *string { return &c.PublicURL })},
-	{"trust-proxy", "FAQBOT_TRUST_PROXY", "false", kBool, "trust X-Forwarded-Proto/Host (behind a TLS-terminating proxy) when no public URL is set", boolean(func(c *Config) *bool { return &c.TrustProxy })},
+	{"trust-proxy", "FAQBOT_TRUST_PROXY", "false", kBool, "behind a proxy you run: trust X-Forwarded-Proto/Host for signature URLs (when no public URL is set) and X-Forwarded-For for sign-in rate limits", boolean(func(c *Config) *bool { return &c.TrustProxy })},
 	{"insecure-skip-signature", "FAQBOT_INSECURE_SKIP_SIGNATURE", "false", kBool, "DANGEROUS, local trials only: accept webhooks without a valid X-Twilio-Signature", boolean(func(c *Config) *bool { return &c.InsecureSkipSignature })},
 	{"twilio-account-sid", "TWILIO_ACCOUNT_SID", "", kString, "Twilio account SID (REST sends)", str(func(c *Config) *string { return &c.TwilioAccountSID })},
 	{"twilio-auth-token", "TWILIO_AUTH_TOKEN", "", kString, "Twilio auth token (signature checks and REST sends)", str(func(c *Config) *string { return &c.TwilioAuthToken })},

@@ -34,6 +34,9 @@ type Worker struct {
 
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // optional
+	// OnChange is called after a batch changed items' states (sent,
+	// retried, failed), so open staff inboxes refresh; may be nil.
+	OnChange func()
 
 	Interval    time.Duration // poll interval; default 2s
 	Lease       time.Duration // how long a claimed item is ours; default 1m
@@ -115,6 +118,9 @@ func (w *Worker) RunOnce(ctx context.Context) int {
 	}
 	for _, it := range items {
 		w.deliver(ctx, it)
+	}
+	if len(items) > 0 && w.OnChange != nil {
+		w.OnChange()
 	}
 	return len(items)
 }

@@ -125,9 +125,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 
 	s.console = staff.New(staff.Options{
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
-		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle,
+		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
 	})
+
+	s.worker.OnChange = s.console.Notify
 
 	svc := bot.NewService(st, bot.NewEngine(set))
 	svc.Log, svc.Metrics, svc.Now = log, s.metrics, now

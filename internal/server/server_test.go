@@ -493,3 +493,54 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestEarlyStatusCallbackIsNotLost(t *testing.T) {
+	e := start(t, "")
+	ctx := context.Background()
+	e.sms("+15615550178", "can someone call me back")
+	conv, err := e.srv.Store().Conversation(ctx, "sms", "+15615550178")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := e.srv.Store().QueueOutbound(ctx, conv.ID, store.AuthorStaff, "Calling you in 5 minutes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sid = "SM0000000000000000000000000000beef"
+	form := url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}, "AccountSid": {"AC00000000000000000000000000000001"}}
+	req, _ := twiliotest.NewSignedRequest(ctx, authToken, e.http.URL+"/twilio/status", form)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("status callback: %d", resp.StatusCode)
+	}
+	// Only now does the outbox record the SID Twilio gave the send.
+	items, err := e.srv.Store().ClaimOutbox(ctx, time.Now().Add(time.Hour), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.MessageID != nil && *it.MessageID == msg.ID {
+			if err := e.srv.Store().OutboxSent(ctx, it.ID, sid); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m, err := e.srv.Store().Message(ctx, msg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status == store.MsgDelivered {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %q, want delivered", m.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

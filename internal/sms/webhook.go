@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,8 @@ type Webhook struct {
 	// OnStatus is called after a delivery status was recorded (the staff
 	// console refreshes the thread).
 	OnStatus func()
+
+	pendingStatuses atomic.Int64
 }
 
 // fallbackReply is sent when a message could be neither stored nor
@@ -127,8 +130,10 @@ func (h *Webhook) StatusHandler() http.Handler {
 		err = h.Store.UpdateMessageStatus(r.Context(), st.MessageSID, st.MessageStatus, st.ErrorCode)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			// Not ours (or purged): nothing to record, and nothing for Twilio to retry.
-			h.Log.Info("twilio: status for an unknown message", "sid", st.MessageSID, "status", st.MessageStatus)
+			// Either not ours, or a callback that beat the outbox recording
+			// the SID Twilio returned: try again shortly (Twilio never
+			// retries status callbacks).
+			h.retryStatus(st)
 		case err != nil:
 			// Twilio does not retry status callbacks; the status is lost, the
 			// message is not.
@@ -138,6 +143,42 @@ func (h *Webhook) StatusHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// statusRetries are the delays after which a status callback for a SID not
+// yet stored is tried again.
+var statusRetries = []time.Duration{500 * time.Millisecond, 2 * time.Second, 10 * time.Second, 30 * time.Second}
+
+// maxPendingStatuses bounds the callbacks waiting for their SID.
+const maxPendingStatuses = 1000
+
+// retryStatus applies st in the background once its message is stored.
+func (h *Webhook) retryStatus(st StatusCallback) {
+	if h.pendingStatuses.Add(1) > maxPendingStatuses {
+		h.pendingStatuses.Add(-1)
+		h.Log.Warn("twilio: too many status callbacks for unknown messages; dropping one", "sid", st.MessageSID)
+		return
+	}
+	go func() {
+		defer h.pendingStatuses.Add(-1)
+		for _, d := range statusRetries {
+			time.Sleep(d)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := h.Store.UpdateMessageStatus(ctx, st.MessageSID, st.MessageStatus, st.ErrorCode)
+			cancel()
+			if err == nil {
+				if h.OnStatus != nil {
+					h.OnStatus()
+				}
+				return
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				h.Log.Error("twilio: could not record status", "sid", st.MessageSID, "err", err)
+				return
+			}
+		}
+		h.Log.Info("twilio: status for an unknown message", "sid", st.MessageSID, "status", st.MessageStatus)
+	}()
 }
 
 // verified bounds, parses and authenticates a webhook request. On failure it
