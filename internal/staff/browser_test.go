@@ -127,11 +127,11 @@ func TestBrowserStaffFlow(t *testing.T) {
 	// Demo data: an urgent emergency, a booking request, an unknown
 	// question someone already has.
 	booking := e.escalateAt(now.Add(-47*time.Minute), "+15615550142", "Maria Gonzalez",
-		"Hi, can I book a cleaning for next Tuesday afternoon? Any time after 2 works.", store.KindBooking, store.PriorityNormal,
-		"Thanks, Maria! I've passed your booking request to our front desk. Someone will text you back during office hours (Mon–Fri 8 AM–5 PM).")
+		"Hi, can I get a Botox consult with Ashley for my migraines next Tuesday afternoon? Any time after 2 works.", store.KindBooking, store.PriorityNormal,
+		"Thanks! Our staff will text you back during office hours to help with your appointment.")
 	e.escalateAt(now.Add(-26*time.Minute), "+15615550177", "",
-		"Do you take Delta Dental PPO for crowns?", store.KindUnknown, store.PriorityNormal,
-		"Good question. I'm not sure, so I've asked a colleague to answer you by text.")
+		"Does my insurance cover Botox for TMJ?", store.KindUnknown, store.PriorityNormal,
+		"Thanks for your message. I don't have a confident answer to that, so I've passed it to our staff, who will follow up with you.")
 	unknown, _ := e.st.Escalations(ctx0, store.EscalationFilter{Status: []string{store.EscOpen}})
 	for _, u := range unknown {
 		if u.Kind == store.KindUnknown {
@@ -141,8 +141,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 		}
 	}
 	e.escalateAt(now.Add(-4*time.Minute), "+15615550199", "",
-		"My jaw is really swollen since this morning and it hurts to swallow", store.KindEmergency, store.PriorityUrgent,
-		"This may be urgent. If you have trouble breathing or swallowing, call 911 now. We've alerted our on-call staff and someone will call you shortly.")
+		"my eyelid is drooping and it's hard to swallow since my shots yesterday", store.KindEmergency, store.PriorityUrgent,
+		"If this is an emergency, call 911 now. Our clinical staff are being alerted and will contact you as soon as possible.")
 
 	base := e.srv.URL
 	// Unauthenticated: the inbox sends us to sign in.
@@ -176,8 +176,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 	// A new escalation appears without a reload, and the title counts it.
 	do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	e.escalateAt(time.Now(), "+15615550123", "",
-		"Can I talk to someone about my bill? I was charged twice.", store.KindHuman, store.PriorityNormal,
-		"Sure. I've asked our billing team to text you back.")
+		"Can someone from the front desk call me back? I have a question about my bill.", store.KindHuman, store.PriorityNormal,
+		"Sure. A member of our staff will text you back during office hours to help.")
 	e.console.Notify()
 	waitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
 	if same := run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
@@ -200,7 +200,7 @@ func TestBrowserStaffFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("release")),
 	)
-	reply := "Hi Maria, this is Dana at Palm Beach Family Dental. We have Tuesday at 3:30 PM with Dr. Kim. Does that work for you?"
+	reply := "Hi Maria, this is Dana at FLSPS. Ashley has Tuesday at 3:30 PM for your migraine Botox consult. Does that work?"
 	do(t, ctx, "reply",
 		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
 		chromedp.Click(chromedp.ID("send-reply")),
@@ -234,7 +234,7 @@ func TestBrowserStaffFlow(t *testing.T) {
 	waitJS(t, ctx, "delivery status and answer", `document.getElementById('timeline').textContent.includes('Delivered') && document.getElementById('timeline').textContent.includes('3:30 works')`)
 
 	do(t, ctx, "note",
-		chromedp.SendKeys(chromedp.ID("note-body"), "Booked in the schedule: Tue 3:30 PM, Dr. Kim, cleaning."),
+		chromedp.SendKeys(chromedp.ID("note-body"), "Booked: Tue 3:30 PM consult with Ashley (migraine)."),
 		chromedp.Click(chromedp.ID("add-note")),
 	)
 	waitJS(t, ctx, "note added", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Note added')`)

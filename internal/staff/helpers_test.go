@@ -55,7 +55,7 @@ func newEnv(t *testing.T, mutate ...func(*staff.Options)) *testEnv {
 	e := &testEnv{t: t, st: st}
 	e.canSend.Store(true)
 	o := staff.Options{
-		Store: st, Location: ny, ClinicName: "Palm Beach Family Dental",
+		Store: st, Location: ny, ClinicName: "Florida Spine and Pain Specialists",
 		SessionIdle: 2 * time.Hour,
 		CanSend:     e.canSend.Load,
 		Wake:        func() { e.wakes.Add(1) },

@@ -24,7 +24,7 @@ const (
 
 func TestUnauthenticatedPagesRedirectToSignIn(t *testing.T) {
 	e := newEnv(t)
-	esc := e.escalate("+15615550142", "Can I book a cleaning?", store.KindBooking, store.PriorityNormal)
+	esc := e.escalate("+15615550142", "Can I book a Botox consult with Ashley?", store.KindBooking, store.PriorityNormal)
 	b := e.client()
 	for _, path := range []string{"/staff", "/staff/escalations/1", "/staff/audit", "/staff/events", "/staff/counts", "/staff/nope"} {
 		p := b.get(path)
@@ -237,7 +237,7 @@ func TestDisablingEndsSessions(t *testing.T) {
 func TestCSRFRequiredOnPosts(t *testing.T) {
 	e := newEnv(t)
 	e.addStaff(dana, "Dana Ortiz", danaPW, false)
-	esc := e.escalate("+15615550142", "Can I book a cleaning?", store.KindBooking, store.PriorityNormal)
+	esc := e.escalate("+15615550142", "Can I book a Botox consult with Ashley?", store.KindBooking, store.PriorityNormal)
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	path := fmt.Sprintf("/staff/escalations/%d/claim", esc.ID)
@@ -297,9 +297,9 @@ func TestPatientTextIsEscaped(t *testing.T) {
 func TestInboxOrderMaskingAndTitle(t *testing.T) {
 	e := newEnv(t)
 	e.addStaff(dana, "Dana Ortiz", danaPW, false)
-	e.escalate("+15615550142", "Can I book a cleaning next week?", store.KindBooking, store.PriorityNormal)
-	e.escalate("+15615550177", "Do you take Delta Dental PPO?", store.KindUnknown, store.PriorityNormal)
-	e.escalate("+15615550199", "My face is swelling and I can't swallow", store.KindEmergency, store.PriorityUrgent)
+	e.escalate("+15615550142", "Can I book a Botox consult with Ashley next week?", store.KindBooking, store.PriorityNormal)
+	e.escalate("+15615550177", "Does my insurance cover Botox for TMJ?", store.KindUnknown, store.PriorityNormal)
+	e.escalate("+15615550199", "my eyelid is drooping and it's hard to swallow since my shots yesterday", store.KindEmergency, store.PriorityUrgent)
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	p := b.get("/staff")
@@ -332,12 +332,12 @@ func TestInboxOrderMaskingAndTitle(t *testing.T) {
 func TestClaimReplyNoteResolveReopen(t *testing.T) {
 	e := newEnv(t)
 	e.addStaff(dana, "Dana Ortiz", danaPW, false)
-	esc := e.escalate("+15615550142", "Can I book a cleaning next week?", store.KindBooking, store.PriorityNormal)
+	esc := e.escalate("+15615550142", "Can I book a Botox consult with Ashley next week?", store.KindBooking, store.PriorityNormal)
 	ctx := context.Background()
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	page0 := b.get(fmt.Sprintf("/staff/escalations/%d", esc.ID))
-	if !strings.Contains(page0.body, "Can I book a cleaning next week?") || !strings.Contains(page0.body, "Handed to staff by the bot") {
+	if !strings.Contains(page0.body, "Can I book a Botox consult with Ashley next week?") || !strings.Contains(page0.body, "Handed to staff by the bot") {
 		t.Fatal("conversation not shown")
 	}
 	back := fmt.Sprintf("/staff/escalations/%d", esc.ID)
@@ -396,7 +396,7 @@ func TestClaimReplyNoteResolveReopen(t *testing.T) {
 	if got, _ := e.st.Escalation(ctx, esc.ID); got.Status == store.EscResolved {
 		t.Fatal("resolved with a bad outcome")
 	}
-	p = b.act(esc.ID, "resolve", url.Values{"outcome": {"booked"}, "note": {"Tue 10:00 with Dr. Kim"}})
+	p = b.act(esc.ID, "resolve", url.Values{"outcome": {"booked"}, "note": {"Tue 10:00 consult with Ashley (migraine)"}})
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/staff" {
 		t.Fatalf("resolve: %d %q", p.status, p.header.Get("Location"))
 	}
@@ -546,8 +546,8 @@ func TestAPIRequiresToken(t *testing.T) {
 func TestAPIFlow(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	booking := e.escalate("+15615550142", "Can I book a cleaning?", store.KindBooking, store.PriorityNormal)
-	urgent := e.escalate("+15615550199", "Severe swelling, can't swallow", store.KindEmergency, store.PriorityUrgent)
+	booking := e.escalate("+15615550142", "Can I book a Botox consult with Ashley?", store.KindBooking, store.PriorityNormal)
+	urgent := e.escalate("+15615550199", "Eyelid drooping, hard to swallow since my shots", store.KindEmergency, store.PriorityUrgent)
 	tok := e.newToken("zapier")
 
 	st, _, list := e.apiCall("GET", "/api/v1/escalations?status=open", tok, "")
@@ -578,7 +578,7 @@ func TestAPIFlow(t *testing.T) {
 	conv := obj["conversation"].(map[string]any)
 	msgs := conv["messages"].([]any)
 	evs := conv["events"].([]any)
-	if len(msgs) != 2 || msgs[0].(map[string]any)["body"] != "Can I book a cleaning?" || len(evs) != 1 || evs[0].(map[string]any)["kind"] != "escalated" {
+	if len(msgs) != 2 || msgs[0].(map[string]any)["body"] != "Can I book a Botox consult with Ashley?" || len(evs) != 1 || evs[0].(map[string]any)["kind"] != "escalated" {
 		t.Errorf("conversation: %v", conv)
 	}
 	if st, _, _ := e.apiCall("GET", "/api/v1/escalations/999", tok, ""); st != 404 {
@@ -693,7 +693,7 @@ func TestEventStreamPushesChanges(t *testing.T) {
 	if m := next(); m["open"].(float64) != 0 {
 		t.Fatalf("first event: %v", m)
 	}
-	e.escalate("+15615550199", "Help, swelling", store.KindEmergency, store.PriorityUrgent)
+	e.escalate("+15615550199", "Help, my eyelid is drooping", store.KindEmergency, store.PriorityUrgent)
 	e.console.Notify()
 	if m := next(); m["open"].(float64) != 1 || m["urgent"].(float64) != 1 {
 		t.Fatalf("after Notify: %v", m)
