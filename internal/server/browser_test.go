@@ -5,100 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/flsps/faqbot/internal/browsertest"
 	"github.com/flsps/faqbot/internal/store"
 )
-
-// fullFlowChromium is Debian's chromium, which .ci/run installs.
-const fullFlowChromium = "/usr/bin/chromium"
-
-// fullFlowBrowser starts headless Chromium, or skips (fails with
-// FAQBOT_REQUIRE_BROWSER=1) when it is not installed. dialogs counts the
-// JavaScript dialogs (alert, confirm, prompt) the page opens; each is
-// dismissed so the page does not stall.
-func fullFlowBrowser(t *testing.T) (ctx context.Context, dialogs *atomic.Int32) {
-	t.Helper()
-	if _, err := os.Stat(fullFlowChromium); err != nil {
-		if os.Getenv("FAQBOT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("FAQBOT_REQUIRE_BROWSER=1 but %s is missing: apt-get install -y chromium", fullFlowChromium)
-		}
-		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium; FAQBOT_REQUIRE_BROWSER=1 makes this a failure)", fullFlowChromium)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(fullFlowChromium),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	dialogs = new(atomic.Int32)
-	err := chromedp.Listen(ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			dialogs.Add(1)
-			// A listener must not run commands itself.
-			go func() {
-				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}()
-		}
-	})
-	if err != nil {
-		t.Fatalf("listen for dialogs: %v", err)
-	}
-	return ctx, dialogs
-}
-
-func browserDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func browserRun[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-// browserWait waits until a JavaScript expression is truthy, across page
-// loads (a form post navigates; chromedp's Poll does not survive that).
-func browserWait(t *testing.T, ctx context.Context, what, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
-		if err == nil && ok {
-			return
-		}
-		last = err
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("waiting for %s (%s): timed out (last error: %v)", what, expr, last)
-}
 
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
@@ -135,7 +51,7 @@ func TestBrowserFullFlow(t *testing.T) {
 		password = "correct horse battery"
 		patient  = "+15615550142"
 		text     = "hi can i book botox for my migraines next tuesday afternoon <script>alert(1)</script>"
-		reply    = "Hi, this is Dana from the clinic. Tuesday at 3:30 PM is open with Dr. Kim. Does that work?"
+		reply    = "Hi, this is Dana at FLSPS. Ashley has Tuesday at 3:30 PM for your consult. Does that work?"
 	)
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -145,26 +61,26 @@ func TestBrowserFullFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, dialogs := fullFlowBrowser(t)
+	ctx, dialogs := browsertest.New(t)
 	base := e.http.URL
 
 	// Sign in (the inbox sends an unauthenticated browser there).
-	browserDo(t, ctx, "open inbox", chromedp.Navigate(base+"/staff"))
-	if loc := browserRun(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/staff/login") {
+	browsertest.Do(t, ctx, "open inbox", chromedp.Navigate(base+"/staff"))
+	if loc := browsertest.Run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/staff/login") {
 		t.Fatalf("unauthenticated inbox went to %s", loc)
 	}
-	browserDo(t, ctx, "sign in",
+	browsertest.Do(t, ctx, "sign in",
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("sign-in")),
 		chromedp.WaitVisible(chromedp.ID("queue")),
 	)
-	if n := browserRun(t, ctx, "queue items", chromedp.Evaluate[int](`document.querySelectorAll('#queue .item').length`)); n != 0 {
+	if n := browsertest.Run(t, ctx, "queue items", chromedp.Evaluate[int](`document.querySelectorAll('#queue .item').length`)); n != 0 {
 		t.Fatalf("%d items in a fresh inbox", n)
 	}
 
 	// The patient texts while the inbox is open.
-	browserDo(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	browsertest.Do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	code, ack := e.sms(patient, text)
 	if code != http.StatusOK || ack == "" {
 		t.Fatalf("webhook: %d %q", code, ack)
@@ -177,12 +93,12 @@ func TestBrowserFullFlow(t *testing.T) {
 		t.Fatalf("after the booking text, open escalations: %+v", open)
 	}
 	esc := open[0]
-	browserWait(t, ctx, "the new escalation in the inbox",
+	browsertest.WaitJS(t, ctx, "the new escalation in the inbox",
 		fmt.Sprintf(`document.querySelector('#queue a.item[data-id="%d"]') && document.title.startsWith('(1) ')`, esc.ID))
-	if !browserRun(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
+	if !browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
 		t.Error("the inbox reloaded instead of updating in place")
 	}
-	queue := browserRun(t, ctx, "queue text", chromedp.Text(chromedp.ID("queue")))
+	queue := browsertest.Run(t, ctx, "queue text", chromedp.Text(chromedp.ID("queue")))
 	for _, want := range []string{"Booking request", "•••0142", "Unclaimed"} {
 		if !strings.Contains(queue, want) {
 			t.Errorf("inbox lacks %q:\n%s", want, queue)
@@ -191,7 +107,7 @@ func TestBrowserFullFlow(t *testing.T) {
 	if strings.Contains(queue, "5615550142") {
 		t.Error("full patient number in the inbox")
 	}
-	if n := browserRun(t, ctx, "markup in queue", chromedp.Evaluate[int](`document.querySelectorAll('#queue script, #queue img').length`)); n != 0 {
+	if n := browsertest.Run(t, ctx, "markup in queue", chromedp.Evaluate[int](`document.querySelectorAll('#queue script, #queue img').length`)); n != 0 {
 		t.Errorf("patient markup became %d elements in the inbox", n)
 	}
 
@@ -205,48 +121,48 @@ func TestBrowserFullFlow(t *testing.T) {
 	}
 
 	// Open it: the whole message, markup as text.
-	browserDo(t, ctx, "open escalation",
+	browsertest.Do(t, ctx, "open escalation",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue a.item[data-id="%d"]`, esc.ID))),
 		chromedp.WaitVisible(chromedp.ID("timeline")),
 	)
-	if loc := browserRun(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "5615550142") || strings.Contains(loc, "migraine") {
+	if loc := browsertest.Run(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "5615550142") || strings.Contains(loc, "migraine") {
 		t.Errorf("patient data in the URL %s", loc)
 	}
-	bubble := browserRun(t, ctx, "patient bubble", chromedp.Text(chromedp.CSS("#timeline .msg-in .bubble")))
+	bubble := browsertest.Run(t, ctx, "patient bubble", chromedp.Text(chromedp.CSS("#timeline .msg-in .bubble")))
 	if bubble != text {
 		t.Errorf("patient text shown as %q, want %q", bubble, text)
 	}
-	if n := browserRun(t, ctx, "markup in timeline", chromedp.Evaluate[int](`document.querySelectorAll('#timeline script, #timeline img').length`)); n != 0 {
+	if n := browsertest.Run(t, ctx, "markup in timeline", chromedp.Evaluate[int](`document.querySelectorAll('#timeline script, #timeline img').length`)); n != 0 {
 		t.Errorf("patient markup became %d elements in the timeline", n)
 	}
-	if n := browserRun(t, ctx, "bot answer", chromedp.Evaluate[int](`document.querySelectorAll('#timeline .msg-bot').length`)); n != 1 {
+	if n := browsertest.Run(t, ctx, "bot answer", chromedp.Evaluate[int](`document.querySelectorAll('#timeline .msg-bot').length`)); n != 1 {
 		t.Errorf("%d bot messages in the timeline, want the booking acknowledgement", n)
 	}
 
 	// Claim it; the bot then leaves the patient to staff.
-	browserDo(t, ctx, "claim",
+	browsertest.Do(t, ctx, "claim",
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("release")),
 	)
 	if got, err := st.Escalation(ctx0, esc.ID); err != nil || got.Status != store.EscClaimed || got.ClaimedByName != "Dana Ortiz" {
 		t.Fatalf("after claim: %+v %v", got, err)
 	}
-	browserDo(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	browsertest.Do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	if code, r := e.sms(patient, "ok thanks, what times do you have?"); code != http.StatusOK || r != "" {
 		t.Errorf("during the handoff the bot answered: %d %q", code, r)
 	}
-	browserWait(t, ctx, "the patient's follow-up in the open conversation",
+	browsertest.WaitJS(t, ctx, "the patient's follow-up in the open conversation",
 		`document.getElementById('timeline').textContent.includes('what times do you have')`)
-	if !browserRun(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
+	if !browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
 		t.Error("the conversation reloaded instead of updating in place")
 	}
 
 	// Reply; the outbox sends it through Twilio to the patient.
-	browserDo(t, ctx, "reply",
+	browsertest.Do(t, ctx, "reply",
 		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
 		chromedp.Click(chromedp.ID("send-reply")),
 	)
-	browserWait(t, ctx, "reply queued", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Reply queued')`)
+	browsertest.WaitJS(t, ctx, "reply queued", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Reply queued')`)
 	sent := e.twilio.WaitForMessages(2, 5*time.Second)
 	if len(sent) != 2 {
 		t.Fatalf("Twilio got %d messages, want the alert and the reply: %+v", len(sent), sent)
@@ -266,18 +182,18 @@ func TestBrowserFullFlow(t *testing.T) {
 	})
 
 	// Twilio reports delivery; the open page shows it by itself.
-	browserDo(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	browsertest.Do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	if err := e.twilio.SendStatus(ctx0, base+"/twilio/status", authToken, out.SID, "delivered"); err != nil {
 		t.Fatal(err)
 	}
-	browserWait(t, ctx, "delivery status",
+	browsertest.WaitJS(t, ctx, "delivery status",
 		`Array.from(document.querySelectorAll('#timeline .msg-staff')).some(li => li.textContent.includes('Tuesday at 3:30') && li.textContent.includes('Delivered'))`)
-	if !browserRun(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
+	if !browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
 		t.Error("the conversation reloaded instead of updating in place")
 	}
 
 	// Resolve as booked.
-	browserDo(t, ctx, "resolve",
+	browsertest.Do(t, ctx, "resolve",
 		chromedp.Click(chromedp.ID("outcome-booked")),
 		chromedp.SendKeys(chromedp.ID("resolve-note"), "Booked Tue 3:30 PM."),
 		chromedp.Click(chromedp.ID("resolve")),
@@ -287,24 +203,24 @@ func TestBrowserFullFlow(t *testing.T) {
 	if err != nil || got.Status != store.EscResolved || got.Outcome != store.OutcomeBooked {
 		t.Fatalf("after resolve: %+v %v", got, err)
 	}
-	browserWait(t, ctx, "empty inbox", `document.querySelectorAll('#queue .item').length === 0 && !document.title.startsWith('(')`)
+	browsertest.WaitJS(t, ctx, "empty inbox", `document.querySelectorAll('#queue .item').length === 0 && !document.title.startsWith('(')`)
 
 	// CSRF: a form posted without its token is refused, and nothing changes.
-	browserDo(t, ctx, "open resolved escalation",
+	browsertest.Do(t, ctx, "open resolved escalation",
 		chromedp.Navigate(fmt.Sprintf("%s/staff/escalations/%d", base, esc.ID)),
 		chromedp.WaitVisible(chromedp.ID("reopen")),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action$="/reopen"] input[name=csrf]').remove()`),
 		chromedp.Click(chromedp.ID("reopen")),
 		chromedp.WaitVisible(chromedp.CSS(".error-card")),
 	)
-	if h := browserRun(t, ctx, "error heading", chromedp.Text(chromedp.CSS(".error-card h1"))); h != "This form has expired" {
+	if h := browsertest.Run(t, ctx, "error heading", chromedp.Text(chromedp.CSS(".error-card h1"))); h != "This form has expired" {
 		t.Errorf("CSRF refusal page: %q", h)
 	}
 	for name, init := range map[string]string{
 		"no token":    `{method: 'POST', credentials: 'same-origin'}`,
 		"wrong token": `{method: 'POST', credentials: 'same-origin', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'csrf=forged'}`,
 	} {
-		status := browserRun(t, ctx, "fetch "+name, chromedp.Evaluate[int](
+		status := browsertest.Run(t, ctx, "fetch "+name, chromedp.Evaluate[int](
 			fmt.Sprintf(`fetch('/staff/escalations/%d/reopen', %s).then(r => r.status)`, esc.ID, init),
 			chromedp.EvalAwaitPromise))
 		if status != http.StatusForbidden {

@@ -11,41 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/flsps/faqbot/internal/browsertest"
 	"github.com/flsps/faqbot/internal/store"
 )
-
-const chromiumPath = "/usr/bin/chromium"
-
-// newBrowser starts headless Chromium, or skips (fails with
-// FAQBOT_REQUIRE_BROWSER=1) when it is not installed.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("FAQBOT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("FAQBOT_REQUIRE_BROWSER=1 but %s is missing: apt-get install -y chromium", chromiumPath)
-		}
-		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium; FAQBOT_REQUIRE_BROWSER=1 makes this a failure)", chromiumPath)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // escalateAt records an escalating inbound text at a given time.
 func (e *testEnv) escalateAt(at time.Time, addr, name, body, kind, priority, reply string) *store.Escalation {
@@ -79,45 +47,12 @@ func screenshotPath(t *testing.T, name string) string {
 	return filepath.Join(t.TempDir(), name)
 }
 
-func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
-}
-
-// waitJS waits until a JavaScript expression is truthy, across page loads
-// (a form post navigates; chromedp's Poll does not survive that).
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	var last error
-	for time.Now().Before(deadline) {
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
-		if err == nil && ok {
-			return
-		}
-		last = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("waiting for %s (%s): timed out (last error: %v)", what, expr, last)
-}
-
 // TestBrowserStaffFlow drives the console in real headless Chromium: sign
 // in, see escalations (and a new one arrive without a reload), claim,
 // reply, watch the delivery status update, add a note, resolve; patient
 // text with markup shows as text; a form without its CSRF token is refused.
 func TestBrowserStaffFlow(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx, _ := browsertest.New(t)
 	e := newEnv(t)
 	ctx0 := context.Background()
 	e.addStaff(dana, "Dana Ortiz", danaPW, false)
@@ -146,20 +81,20 @@ func TestBrowserStaffFlow(t *testing.T) {
 
 	base := e.srv.URL
 	// Unauthenticated: the inbox sends us to sign in.
-	do(t, ctx, "open inbox", chromedp.Navigate(base+"/staff"))
-	if loc := run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/staff/login") {
+	browsertest.Do(t, ctx, "open inbox", chromedp.Navigate(base+"/staff"))
+	if loc := browsertest.Run(t, ctx, "location", chromedp.Location()); !strings.Contains(loc, "/staff/login") {
 		t.Fatalf("unauthenticated inbox went to %s", loc)
 	}
-	do(t, ctx, "sign in",
+	browsertest.Do(t, ctx, "sign in",
 		chromedp.SendKeys(chromedp.ID("email"), dana),
 		chromedp.SendKeys(chromedp.ID("password"), danaPW),
 		chromedp.Click(chromedp.ID("sign-in")),
 		chromedp.WaitVisible(chromedp.ID("queue")),
 	)
-	if title := run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · faqbot" {
+	if title := browsertest.Run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · faqbot" {
 		t.Errorf("title %q, want (2) Inbox · faqbot (two unclaimed)", title)
 	}
-	queue := run(t, ctx, "queue", chromedp.Text(chromedp.ID("queue")))
+	queue := browsertest.Run(t, ctx, "queue", chromedp.Text(chromedp.ID("queue")))
 	for _, want := range []string{"Emergency", "Booking request", "Maria Gonzalez · •••0142", "•••0199", "Lee Park", "Unclaimed"} {
 		if !strings.Contains(queue, want) {
 			t.Errorf("inbox lacks %q:\n%s", want, queue)
@@ -168,45 +103,45 @@ func TestBrowserStaffFlow(t *testing.T) {
 	if strings.Contains(queue, "5615550142") {
 		t.Error("full number in the inbox")
 	}
-	first := run(t, ctx, "first item", chromedp.Evaluate[string](`document.querySelector('#queue .item').className`))
+	first := browsertest.Run(t, ctx, "first item", chromedp.Evaluate[string](`document.querySelector('#queue .item').className`))
 	if !strings.Contains(first, "urgent") {
 		t.Errorf("first item %q is not the urgent one", first)
 	}
 
 	// A new escalation appears without a reload, and the title counts it.
-	do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	browsertest.Do(t, ctx, "mark page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
 	e.escalateAt(time.Now(), "+15615550123", "",
 		"Can someone from the front desk call me back? I have a question about my bill.", store.KindHuman, store.PriorityNormal,
 		"Sure. A member of our staff will text you back during office hours to help.")
 	e.console.Notify()
-	waitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
-	if same := run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
+	browsertest.WaitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
+	if same := browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
 		t.Error("the page reloaded instead of updating in place")
 	}
-	shot := run(t, ctx, "inbox screenshot", chromedp.FullScreenshot(100))
+	shot := browsertest.Run(t, ctx, "inbox screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(screenshotPath(t, "inbox.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
 	// Open the booking request, claim, reply.
-	do(t, ctx, "open escalation",
+	browsertest.Do(t, ctx, "open escalation",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue a[data-id="%d"]`, booking.ID))),
 		chromedp.WaitVisible(chromedp.ID("timeline")),
 	)
-	if loc := run(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "5615550142") || strings.Contains(loc, "Maria") {
+	if loc := browsertest.Run(t, ctx, "location", chromedp.Location()); strings.Contains(loc, "5615550142") || strings.Contains(loc, "Maria") {
 		t.Errorf("patient data in URL %s", loc)
 	}
-	do(t, ctx, "claim",
+	browsertest.Do(t, ctx, "claim",
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("release")),
 	)
 	reply := "Hi Maria, this is Dana at FLSPS. Ashley has Tuesday at 3:30 PM for your migraine Botox consult. Does that work?"
-	do(t, ctx, "reply",
+	browsertest.Do(t, ctx, "reply",
 		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
 		chromedp.Click(chromedp.ID("send-reply")),
 	)
-	waitJS(t, ctx, "reply queued", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Reply queued')`)
-	timeline := run(t, ctx, "timeline", chromedp.Text(chromedp.ID("timeline")))
+	browsertest.WaitJS(t, ctx, "reply queued", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Reply queued')`)
+	timeline := browsertest.Run(t, ctx, "timeline", chromedp.Text(chromedp.ID("timeline")))
 	if !strings.Contains(timeline, reply) || !strings.Contains(timeline, "Queued") || !strings.Contains(timeline, "Dana Ortiz claimed this") {
 		t.Fatalf("timeline after reply:\n%s", timeline)
 	}
@@ -231,20 +166,20 @@ func TestBrowserStaffFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.console.Notify()
-	waitJS(t, ctx, "delivery status and answer", `document.getElementById('timeline').textContent.includes('Delivered') && document.getElementById('timeline').textContent.includes('3:30 works')`)
+	browsertest.WaitJS(t, ctx, "delivery status and answer", `document.getElementById('timeline').textContent.includes('Delivered') && document.getElementById('timeline').textContent.includes('3:30 works')`)
 
-	do(t, ctx, "note",
+	browsertest.Do(t, ctx, "note",
 		chromedp.SendKeys(chromedp.ID("note-body"), "Booked: Tue 3:30 PM consult with Ashley (migraine)."),
 		chromedp.Click(chromedp.ID("add-note")),
 	)
-	waitJS(t, ctx, "note added", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Note added')`)
-	do(t, ctx, "choose outcome", chromedp.Click(chromedp.ID("outcome-booked")))
-	shot = run(t, ctx, "conversation screenshot", chromedp.FullScreenshot(100))
+	browsertest.WaitJS(t, ctx, "note added", `(document.querySelector('.flash-ok') || {textContent: ''}).textContent.includes('Note added')`)
+	browsertest.Do(t, ctx, "choose outcome", chromedp.Click(chromedp.ID("outcome-booked")))
+	shot = browsertest.Run(t, ctx, "conversation screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(screenshotPath(t, "conversation.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	do(t, ctx, "resolve",
+	browsertest.Do(t, ctx, "resolve",
 		chromedp.SendKeys(chromedp.ID("resolve-note"), "Confirmed by text."),
 		chromedp.Click(chromedp.ID("resolve")),
 		chromedp.WaitVisible(chromedp.ID("queue")),
@@ -256,49 +191,49 @@ func TestBrowserStaffFlow(t *testing.T) {
 
 	// On a phone-sized screen nothing needs sideways scrolling.
 	for _, path := range []string{"/staff", fmt.Sprintf("/staff/escalations/%d", booking.ID)} {
-		do(t, ctx, "narrow "+path,
+		browsertest.Do(t, ctx, "narrow "+path,
 			chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(base+path),
 			chromedp.WaitVisible(chromedp.CSS("main")),
 		)
-		if over := run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+		if over := browsertest.Run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
 			t.Errorf("%s overflows a 390 px screen", path)
 		}
 	}
-	shot = run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
+	shot = browsertest.Run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(screenshotPath(t, "conversation-phone.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
+	browsertest.Do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
 
 	// Markup from a patient is text, and it does not run.
 	xss := e.escalateAt(time.Now(), "+15615550166", "", `<script>alert(1)</script><img src=x onerror="window.__xss=1">`,
 		store.KindUnknown, store.PriorityNormal, "")
-	do(t, ctx, "open xss escalation",
+	browsertest.Do(t, ctx, "open xss escalation",
 		chromedp.Navigate(fmt.Sprintf("%s/staff/escalations/%d", base, xss.ID)),
 		chromedp.WaitVisible(chromedp.ID("timeline")),
 	)
-	bubble := run(t, ctx, "bubble", chromedp.Text(chromedp.CSS("#timeline .msg-in .bubble")))
+	bubble := browsertest.Run(t, ctx, "bubble", chromedp.Text(chromedp.CSS("#timeline .msg-in .bubble")))
 	if !strings.Contains(bubble, "<script>alert(1)</script>") {
 		t.Errorf("patient text shown as %q, want the markup as text", bubble)
 	}
-	if ran := run(t, ctx, "xss", chromedp.Evaluate[bool](`!!window.__xss || document.querySelectorAll('#timeline script, #timeline img').length > 0`)); ran {
+	if ran := browsertest.Run(t, ctx, "xss", chromedp.Evaluate[bool](`!!window.__xss || document.querySelectorAll('#timeline script, #timeline img').length > 0`)); ran {
 		t.Error("patient markup became elements or ran")
 	}
 
 	// A form posted without its CSRF token is refused, and nothing changes.
-	do(t, ctx, "post without CSRF",
+	browsertest.Do(t, ctx, "post without CSRF",
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form[action$="/claim"] input[name=csrf]').remove()`),
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.CSS(".error-card")),
 	)
-	if h := run(t, ctx, "error heading", chromedp.Text(chromedp.CSS(".error-card h1"))); h != "This form has expired" {
+	if h := browsertest.Run(t, ctx, "error heading", chromedp.Text(chromedp.CSS(".error-card h1"))); h != "This form has expired" {
 		t.Errorf("CSRF refusal page: %q", h)
 	}
 	if got, _ := e.st.Escalation(ctx0, xss.ID); got.Status != store.EscOpen {
 		t.Errorf("claimed without a CSRF token: %s", got.Status)
 	}
-	status := run(t, ctx, "fetch without token", chromedp.Evaluate[int](
+	status := browsertest.Run(t, ctx, "fetch without token", chromedp.Evaluate[int](
 		fmt.Sprintf(`fetch('/staff/escalations/%d/claim', {method: 'POST', credentials: 'same-origin'}).then(r => r.status)`, xss.ID),
 		chromedp.EvalAwaitPromise))
 	if status != 403 {

@@ -168,8 +168,8 @@ func BenchmarkRecordExchange(b *testing.B) {
 	for b.Loop() {
 		i++
 		ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1555%07d", i%500), ExternalID: fmt.Sprintf("SM%032d", i),
-			Body: "how long does a cleaning take?", Intent: "faq", FAQID: "cleaning", Confidence: 0.9, Lang: "en",
-			LastFAQID: "cleaning", Reply: "About an hour.", ReplyStatus: MsgSent}
+			Body: "how long does botox last?", Intent: "faq", FAQID: "botox-duration", Confidence: 0.9, Lang: "en",
+			LastFAQID: "botox-duration", Reply: "About 3 to 6 months.", ReplyStatus: MsgSent}
 		if i%10 == 0 {
 			ex.Escalate = &NewEscalation{Kind: KindBooking, Priority: PriorityNormal}
 			ex.Alerts = []OutboxItem{{Kind: OutboxSMS, Target: "+15559990001", Body: "escalation {escalation_id}"}}
@@ -189,7 +189,7 @@ func BenchmarkRecordExchangeParallel(b *testing.B) {
 		for pb.Next() {
 			i := n.next()
 			ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1555%07d", i%500), ExternalID: fmt.Sprintf("SM%032d", i),
-				Body: "how long does a cleaning take?", Intent: "faq", Reply: "About an hour."}
+				Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months."}
 			if _, err := s.RecordExchange(ctx, ex); err != nil {
 				b.Error(err)
 				return

@@ -28,7 +28,7 @@ func ptr[T any](v T) *T { return &v }
 func bookingExchange(sid string) Exchange {
 	return Exchange{
 		Channel: ChannelSMS, Address: "+15551230001", ExternalID: sid,
-		Body: "I'd like to book a cleaning", Intent: "booking", Confidence: 0.91, Lang: "en",
+		Body: "I'd like to book a Botox consult", Intent: "booking", Confidence: 0.91, Lang: "en",
 		Reply: "Thanks! Our front desk will text you to book.", ReplyStatus: MsgSent,
 		Escalate: &NewEscalation{Kind: KindBooking, Priority: PriorityNormal},
 		Alerts: []OutboxItem{
