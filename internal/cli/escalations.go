@@ -7,30 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/flsps/faqbot/internal/logging"
+	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
 
 func init() {
 	register("escalations", "list escalations from the store (--status open, --json)", runEscalations)
-}
-
-// escalationJSON is the fixed shape scripts read.
-type escalationJSON struct {
-	ID             int64      `json:"id"`
-	Kind           string     `json:"kind"`
-	Priority       string     `json:"priority"`
-	Status         string     `json:"status"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	ConversationID int64      `json:"conversation_id"`
-	Channel        string     `json:"channel"`
-	Patient        string     `json:"patient"` // masked: last four digits
-	ClaimedBy      string     `json:"claimed_by,omitempty"`
-	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
-	Outcome        string     `json:"outcome,omitempty"`
 }
 
 func runEscalations(ctx context.Context, env *Env, args []string) int {
@@ -66,13 +49,10 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "faqbot escalations:", err)
 		return 1
 	}
-	out := make([]escalationJSON, 0, len(list))
-	for _, e := range list {
-		out = append(out, escalationJSON{
-			ID: e.ID, Kind: e.Kind, Priority: e.Priority, Status: e.Status, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
-			ConversationID: e.ConversationID, Channel: e.Channel, Patient: logging.MaskPhone(e.Address),
-			ClaimedBy: e.ClaimedByName, ResolvedAt: e.ResolvedAt, Outcome: e.Outcome,
-		})
+	// The same objects as GET /api/v1/escalations, so scripts can use either.
+	out := make([]staff.APIEscalation, 0, len(list))
+	for i := range list {
+		out = append(out, staff.ToAPIEscalation(&list[i]))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
@@ -89,8 +69,12 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPRIORITY\tKIND\tSTATUS\tPATIENT\tCREATED\tOWNER")
 	for _, e := range out {
+		owner := ""
+		if e.ClaimedBy != nil {
+			owner = *e.ClaimedBy
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Priority, e.Kind, e.Status, e.Patient,
-			e.CreatedAt.Local().Format("2006-01-02 15:04"), e.ClaimedBy)
+			e.CreatedAt.Local().Format("2006-01-02 15:04"), owner)
 	}
 	tw.Flush()
 	return 0

@@ -80,7 +80,8 @@ type APIEscalationDetail struct {
 	Conversation APIConversation `json:"conversation"`
 }
 
-func toAPIEscalation(e *store.Escalation) APIEscalation {
+// ToAPIEscalation is e as the API (and `faqbot escalations --json`) shows it.
+func ToAPIEscalation(e *store.Escalation) APIEscalation {
 	out := APIEscalation{ID: e.ID, Kind: e.Kind, Priority: e.Priority, Status: e.Status,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, ConversationID: e.ConversationID, Channel: e.Channel,
 		Patient: maskAddress(e.Address), PatientName: e.PatientName, ClaimedByID: e.ClaimedBy,
@@ -182,7 +183,7 @@ func (c *Console) apiList(w http.ResponseWriter, r *http.Request, tok *store.API
 	}
 	out := make([]APIEscalation, 0, len(list))
 	for i := range list {
-		out = append(out, toAPIEscalation(&list[i]))
+		out = append(out, ToAPIEscalation(&list[i]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -218,7 +219,7 @@ func (c *Console) apiGet(w http.ResponseWriter, r *http.Request, tok *store.APIT
 		c.apiServerError(w, "get", err)
 		return
 	}
-	d := APIEscalationDetail{APIEscalation: toAPIEscalation(e), Conversation: APIConversation{
+	d := APIEscalationDetail{APIEscalation: ToAPIEscalation(e), Conversation: APIConversation{
 		ID: conv.ID, Channel: conv.Channel, Patient: maskAddress(conv.Address), PatientName: conv.Name,
 		OptedOut: conv.OptedOut, Messages: []APIMessage{}, Events: []APIEvent{}}}
 	for _, m := range msgs {
@@ -296,7 +297,7 @@ func (c *Console) apiAction(w http.ResponseWriter, r *http.Request, tok *store.A
 	}
 	var esc *APIEscalation
 	if res.esc != nil {
-		v := toAPIEscalation(res.esc)
+		v := ToAPIEscalation(res.esc)
 		esc = &v
 	}
 	switch action {
