@@ -150,3 +150,28 @@ func TestIndex(t *testing.T) {
 		t.Errorf("unknown term matched %+v", h)
 	}
 }
+
+func TestPatternSuffixAndNumber(t *testing.T) {
+	a := NewAnalyzer(nil)
+	cases := []struct {
+		pat, text string
+		want      bool
+	}{
+		{"*triptan", "can i take sumatriptan with it", true},
+		{"*triptan", "triptan", false}, // too short before the suffix
+		{"*olol", "i am on propranolol", true},
+		{"*olol", "lol", false},
+		{"daughter * is #", "my daughter is 14", true},
+		{"daughter * is #", "my daughter is tall", false},
+		{"push * my * #", "can we push my 10am", true},
+	}
+	for _, c := range cases {
+		p, err := a.CompilePattern(c.pat)
+		if err != nil {
+			t.Fatalf("%q: %v", c.pat, err)
+		}
+		if got := p.Find(a.Analyze(c.text).Tokens, false) >= 0; got != c.want {
+			t.Errorf("%q on %q = %v, want %v", c.pat, c.text, got, c.want)
+		}
+	}
+}

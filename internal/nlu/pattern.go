@@ -8,7 +8,9 @@ import (
 // Pattern is a trigger phrase: words in order, each slot a set of
 // alternatives ("trouble|hard|cant"), "*" allowing up to MaxGap content
 // words (and a few stopwords) in between, and "word*" matching any word that starts with "word". A match
-// never crosses a clause boundary.
+// never crosses a clause boundary. "*word" matches any word ending in
+// "word" (at least three letters before it: drug families like "*triptan"),
+// and "#" any word with a digit ("14", "10am").
 type Pattern struct {
 	Src   string
 	slots []slot
@@ -17,6 +19,8 @@ type Pattern struct {
 type slot struct {
 	words    []string // stemmed alternatives
 	prefixes []string // folded prefixes ("suicid*")
+	suffixes []string // folded suffixes ("*triptan"): drug families
+	number   bool     // "#": any word with a digit ("14", "10am")
 	gap      bool     // up to MaxGap words may come before this slot
 }
 
@@ -52,6 +56,14 @@ func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
 			if alt == "" {
 				continue
 			}
+			if alt == "#" {
+				sl.number = true
+				continue
+			}
+			if strings.HasPrefix(alt, "*") && len(alt) > 3 {
+				sl.suffixes = append(sl.suffixes, Fold(strings.TrimPrefix(alt, "*")))
+				continue
+			}
 			if strings.HasSuffix(alt, "*") && len(alt) > 1 {
 				sl.prefixes = append(sl.prefixes, Fold(strings.TrimSuffix(alt, "*")))
 				continue
@@ -64,7 +76,7 @@ func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
 			// spell multi-word phrases as separate slots).
 			sl.words = append(sl.words, toks[0].Stem)
 		}
-		if len(sl.words) == 0 && len(sl.prefixes) == 0 {
+		if len(sl.words) == 0 && len(sl.prefixes) == 0 && len(sl.suffixes) == 0 && !sl.number {
 			return p, fmt.Errorf("pattern %q: empty word %q", src, part)
 		}
 		p.slots = append(p.slots, sl)
@@ -89,7 +101,14 @@ func (s *slot) match(t Token) bool {
 			return true
 		}
 	}
-	return false
+	// A suffix needs at least three letters before it ("sumatriptan",
+	// "propranolol"), so short everyday words do not match.
+	for _, x := range s.suffixes {
+		if len(t.Raw) >= len(x)+3 && strings.HasSuffix(t.Raw, x) {
+			return true
+		}
+	}
+	return s.number && IsNumberish(t.Raw)
 }
 
 // Find returns the start of the first match of p in toks, or -1. With

@@ -14,6 +14,7 @@ not no dont doesnt didnt cant wont isnt arent wasnt havent
 want wanted wondering wonder know question ask asking tell let
 one thing things kind sort guy guys someone something anything
 up out over off again now right time
+actually exactly basically honestly literally simply approximately roughly usually regards sincerely whom concern wishes cheers
 el la los las un una unos unas de del que y o en es son por para con sin mi mis me se lo le les
 su sus yo tu te nos al como pero mas muy ya si eso esto este esta estoy estan ser hay tiene tengo
 puede puedo pueden hacer hace hacen quiero necesito saber buenas buenos hola gracias porque cual cuales
