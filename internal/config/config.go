@@ -16,10 +16,9 @@ import (
 
 // Config is the parsed settings.
 type Config struct {
-	Addr        string
-	DataDir     string
-	FAQDir      string
-	DatabaseURL string
+	Addr    string
+	DataDir string
+	FAQDir  string
 
 	PublicURL             string
 	TrustProxy            bool
@@ -125,9 +124,8 @@ var options = []option{
 	{"sender-burst", "FAQBOT_SENDER_BURST", "5", kInt, "messages one number may send at once before the rate applies", integer(func(c *Config) *int { return &c.SenderBurst })},
 	{"handoff-timeout", "FAQBOT_HANDOFF_TIMEOUT", "4h", kDuration, "how long a claimed escalation silences the bot for that patient", duration(func(c *Config) *time.Duration { return &c.HandoffTimeout })},
 	{"session-idle", "FAQBOT_SESSION_IDLE", "2h", kDuration, "staff sessions end after this long without activity", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
-	{"cookie-secure", "FAQBOT_COOKIE_SECURE", "auto", kString, "Secure flag on staff cookies: auto (on unless the public URL is http://), true or false", str(func(c *Config) *string { return &c.CookieSecure })},
+	{"cookie-secure", "FAQBOT_COOKIE_SECURE", "auto", kString, "Secure flag on staff cookies: auto (on with an https public URL or behind a trusted proxy, off for plain-http local trials), true or false", str(func(c *Config) *string { return &c.CookieSecure })},
 	{"retention", "FAQBOT_RETENTION", "0", kDuration, "delete conversations idle longer than this, daily (e.g. 365d; 0 keeps everything)", duration(func(c *Config) *time.Duration { return &c.Retention })},
-	{"database-url", "FAQBOT_DATABASE_URL", "", kString, "reserved for PostgreSQL (several replicas); empty uses SQLite in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 	{"log-format", "FAQBOT_LOG_FORMAT", "json", kString, "log format: json or text", str(func(c *Config) *string { return &c.LogFormat })},
 	{"log-level", "FAQBOT_LOG_LEVEL", "info", kString, "log level: debug, info, warn, error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-message-bodies", "FAQBOT_LOG_MESSAGE_BODIES", "false", kBool, "DEBUG ONLY: write message texts into logs (off: redacted)", boolean(func(c *Config) *bool { return &c.LogBodies })},
@@ -254,7 +252,10 @@ func (c *Config) SecureCookies() bool {
 	case "false":
 		return false
 	}
-	return !strings.HasPrefix(c.PublicURL, "http://")
+	if c.PublicURL != "" {
+		return strings.HasPrefix(c.PublicURL, "https://")
+	}
+	return c.TrustProxy
 }
 
 // TwilioSendConfigured reports whether REST sends (staff SMS, staff replies)

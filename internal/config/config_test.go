@@ -43,6 +43,9 @@ func TestEnvThenFlags(t *testing.T) {
 	if !c.SecureCookies() {
 		t.Fatal("https public URL should mean secure cookies")
 	}
+	if Defaults().SecureCookies() {
+		t.Fatal("a plain local trial (no public URL, no proxy) cannot use Secure cookies over http")
+	}
 }
 
 func TestBareBoolFlag(t *testing.T) {
