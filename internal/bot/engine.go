@@ -30,7 +30,7 @@ type Engine struct {
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
 
-	emergency, selfHarm, optout, booking, human, smalltalk, blockers []nlu.Pattern
+	emergency, selfHarm, optout, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
 }
 
 // Gate parameters, chosen on the dev set (see faq/README.md).
@@ -80,6 +80,7 @@ func NewEngine(set *faq.Set) *Engine {
 			known = append(known, it.Patterns...)
 		}
 		known = append(known, it.Blockers...)
+		known = append(known, it.Exceptions...)
 		known = append(known, it.Examples...)
 	}
 	e.an.SetVocabulary(vocab, known)
@@ -129,6 +130,7 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	if it := set.Intents["unknown"]; it != nil {
 		e.blockers = compile(it.Blockers)
+		e.exceptions = compile(it.Exceptions)
 	}
 	return e
 }
@@ -138,7 +140,7 @@ func PatternErrors(set *faq.Set) []faq.Problem {
 	an := nlu.NewAnalyzer(set.Synonyms)
 	var out []faq.Problem
 	for _, it := range set.Intents {
-		for key, list := range map[string][]string{"patterns": it.Patterns, "self_harm": it.SelfHarm, "blockers": it.Blockers} {
+		for key, list := range map[string][]string{"patterns": it.Patterns, "self_harm": it.SelfHarm, "blockers": it.Blockers, "exceptions": it.Exceptions} {
 			for i, s := range list {
 				if _, err := an.CompilePattern(s); err != nil {
 					out = append(out, faq.Problem{File: it.File, Line: it.Lines[fmt.Sprintf("%s.%d", key, i)], Severity: faq.Error, Message: err.Error()})
@@ -216,8 +218,11 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		}
 	}
 	for i := range e.emergency {
-		if e.emergency[i].Find(an.Tokens, true) >= 0 {
-			return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src)
+		// Every match counts: a general question may come before a report.
+		for s, end := e.emergency[i].Span(an.Tokens, true); s >= 0; s, end = e.emergency[i].SpanFrom(an.Tokens, s+1, true) {
+			if !notCurrent(an.Tokens, s, end) {
+				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src)
+			}
 		}
 	}
 	for _, g := range []struct {
@@ -230,8 +235,20 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			}
 		}
 	}
+	btoks := an.Tokens
+	for i := range e.exceptions {
+		// An exception's words are hidden from the blockers.
+		if s, end := e.exceptions[i].Span(btoks, false); s >= 0 {
+			if &btoks[0] == &an.Tokens[0] {
+				btoks = slices.Clone(an.Tokens)
+			}
+			for k := s; k < end; k++ {
+				btoks[k].Raw, btoks[k].Stem = "", ""
+			}
+		}
+	}
 	for i := range e.blockers {
-		if e.blockers[i].Find(an.Tokens, false) >= 0 {
+		if e.blockers[i].Find(btoks, false) >= 0 {
 			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src)
 		}
 	}
@@ -256,7 +273,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		}
 	}
 
-	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4) {
+	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4 || thanks[an.Tokens[0].Raw]) {
 		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "smalltalk")
 	}
 
@@ -332,8 +349,13 @@ func followUp(an nlu.Analysis) bool {
 	return false
 }
 
+// thanks open a closing ("Thank you for the information, have a great
+// day."): such a message without a question is smalltalk however many
+// topic words it repeats.
+var thanks = wordSet(`thanks thank thx ty appreciate gracias`)
+
 func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
-	if an.Text.Question || len(an.Tokens) > 8 {
+	if an.Text.Question || len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw] {
 		return false
 	}
 	for _, t := range an.Tokens {
@@ -485,4 +507,71 @@ func LintAlternates(set *faq.Set) []faq.Problem {
 		}
 	}
 	return out
+}
+
+// Words that place an urgent symptom outside the patient's present:
+// something read or asked in general ("can botox ever cause trouble
+// swallowing?"), a fear of needles ("i pass out at the sight of needles"),
+// or a third person's past elsewhere ("my sister had double vision after
+// botox at another place"). Used only when nothing in the message says the
+// symptom is happening now (see notCurrent).
+var (
+	hypothetical = wordSet(`read heard hear ever cause causes give gives possible risk risks chance chances common rare happen happens side`)
+	phobiaObject = wordSet(`needle needles blood sight aguja agujas sangre`)
+	elsewhere    = wordSet(`elsewhere somewhere spa another`)
+	thirdParty   = wordSet(`sister brother friend friends mom mother dad father husband wife cousin aunt uncle coworker neighbor someone people person hermana hermano amiga amigo mama papa esposo esposa`)
+	// Any of these anywhere keeps the emergency: time words of the present,
+	// "is it normal", asking for help.
+	presentAnywhere = wordSet(`now since still today tonight yesterday currently started starting worse worsening normal help 911 er hospital urgent ahora todavia hoy ayer desde`)
+	// Any of these in the symptom's own clause keeps it: present tense.
+	presentInClause = wordSet(`is am im are has have having cant cannot feel feels feeling keeps keep getting got`)
+)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// notCurrent reports an emergency match toks[s:end] that is clearly not a
+// symptom the writer (or someone with them) has now. Recall first: any
+// present-time word in the message, or a present-tense verb in the
+// symptom's clause, keeps the emergency.
+func notCurrent(toks []nlu.Token, s, end int) bool {
+	for _, t := range toks {
+		if presentAnywhere[t.Raw] {
+			return false
+		}
+	}
+	clause, sentence := toks[s].Clause, toks[s].Sentence
+	for _, t := range toks {
+		if t.Clause == clause && presentInClause[t.Raw] {
+			return false
+		}
+	}
+	var hypo, phobia, away, other bool
+	for k, t := range toks {
+		if t.Sentence != sentence {
+			continue
+		}
+		switch {
+		case k < s && hypothetical[t.Raw]:
+			hypo = true
+		case phobiaObject[t.Raw] && (k < s || k >= end):
+			phobia = true
+		case elsewhere[t.Raw]:
+			away = true
+		case k < s && thirdParty[t.Raw]:
+			other = true
+		}
+	}
+	faint := false
+	for k := s; k < end; k++ {
+		if strings.HasPrefix(toks[k].Raw, "faint") || toks[k].Raw == "pass" || strings.HasPrefix(toks[k].Raw, "desmay") {
+			faint = true
+		}
+	}
+	return hypo || (faint && phobia) || (away && other)
 }

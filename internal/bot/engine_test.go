@@ -206,3 +206,40 @@ func TestLintAlternatesClean(t *testing.T) {
 		}
 	}
 }
+
+// A symptom that is happening now stays an emergency however it is
+// phrased; only a general question, a needle phobia or a third person's
+// past reaction elsewhere, with no present-time word, is not one.
+func TestEmergencyNotCurrent(t *testing.T) {
+	e := clinicEngine(t)
+	stay := []string{
+		"is it normal that i can't swallow very well since my injections?",
+		"is it normal that my eyelid is drooping after the botox",
+		"my dad had botox on monday and now he can't swallow",
+		"my wife got botox somewhere else and she has trouble breathing",
+		"does botox ever cause trouble breathing? because i am struggling to breathe",
+		"i heard botox can cause trouble swallowing and i have that",
+		"my friend says botox can cause double vision, i have double vision today",
+		"i feel faint after the shots",
+		"i fainted after my injections",
+		"i read that it can cause drooping and my eyelid is drooping now",
+		"can botox cause trouble breathing? i cant breathe",
+		"HELP my lips are swelling",
+	}
+	for _, s := range stay {
+		if d := e.Decide(s, Context{}); d.Intent != IntentEmergency {
+			t.Errorf("%q = %s (%s), want emergency", s, label(d), d.Rule)
+		}
+	}
+	notNow := []string{
+		"can botox ever make it hard to swallow? just curious",
+		"i heard it can cause a droopy eyelid, how safe is it really",
+		"i always pass out at the sight of blood and needles",
+		"my cousin had blurry vision after botox at another spa, is it safe with you?",
+	}
+	for _, s := range notNow {
+		if d := e.Decide(s, Context{}); d.Intent == IntentEmergency {
+			t.Errorf("%q = emergency (%s), want a question about safety", s, d.Rule)
+		}
+	}
+}

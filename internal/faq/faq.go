@@ -77,6 +77,11 @@ type Intent struct {
 	SelfHarm []string
 	// Blockers (unknown only) force unknown: topics the FAQ never answers.
 	Blockers []string
+	// Exceptions (unknown only) are phrases whose words no blocker may
+	// use: "is botox a drug or a filler" asks what Botox is, so "filler"
+	// inside "is ... or ... filler" does not make it an other-treatment
+	// question.
+	Exceptions []string
 	// Examples are phrasings scored against messages like FAQ alternates.
 	Examples []string
 	// Replies by key: "en", "es", "en_after_hours", "es_after_hours",

@@ -114,40 +114,56 @@ func (s *slot) match(t Token) bool {
 // Find returns the start of the first match of p in toks, or -1. With
 // skipNegated, a match preceded by a negation in its clause is passed over.
 func (p *Pattern) Find(toks []Token, skipNegated bool) int {
-	for i := range toks {
+	i, _ := p.Span(toks, skipNegated)
+	return i
+}
+
+// Span is Find that also returns the end (exclusive) of the match; -1, -1
+// when there is none.
+func (p *Pattern) Span(toks []Token, skipNegated bool) (int, int) {
+	return p.SpanFrom(toks, 0, skipNegated)
+}
+
+// SpanFrom is Span for matches starting at toks[from] or later.
+func (p *Pattern) SpanFrom(toks []Token, from int, skipNegated bool) (int, int) {
+	for i := max(from, 0); i < len(toks); i++ {
 		if !p.slots[0].match(toks[i]) {
 			continue
 		}
-		if p.matchFrom(toks, i, 1) && !(skipNegated && Negated(toks, i)) {
-			return i
+		if end := p.matchFrom(toks, i, 1); end >= 0 && !(skipNegated && Negated(toks, i)) {
+			return i, end
 		}
 	}
-	return -1
+	return -1, -1
 }
 
-func (p *Pattern) matchFrom(toks []Token, prev, k int) bool {
+// matchFrom matches slots k... after toks[prev] and returns the end of the
+// match, or -1.
+func (p *Pattern) matchFrom(toks []Token, prev, k int) int {
 	if k == len(p.slots) {
-		return true
+		return prev + 1
 	}
 	sl := &p.slots[k]
 	skipped := 0 // content words skipped by "*"; stopwords are free
 	for j := prev + 1; j < len(toks) && j <= prev+2*MaxGap+1; j++ {
 		if toks[j].Clause != toks[prev].Clause {
-			return false
+			return -1
 		}
-		if sl.match(toks[j]) && p.matchFrom(toks, j, k+1) {
-			return true
+		if sl.match(toks[j]) {
+			if end := p.matchFrom(toks, j, k+1); end >= 0 {
+				return end
+			}
 		}
 		if !sl.gap {
-			return false
+			return -1
 		}
 		if !stopwords[toks[j].Raw] {
 			if skipped++; skipped >= MaxGap {
-				return false
+				return -1
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // negations deny what follows; worries make it hypothetical ("i don't want
