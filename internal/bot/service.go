@@ -115,6 +115,18 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("load conversation: %w", err)
 	}
 	afterHours := !e.Clinic().IsOpen(now)
+	// The escalation staff already have for this patient, if any: it
+	// decides handoff silence and whether a new escalation is needed.
+	var active *store.Escalation
+	if conv.ID != 0 {
+		active, err = s.Store.ActiveEscalation(ctx, conv.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			active, err = nil, nil
+		}
+		if err != nil {
+			return Outcome{}, fmt.Errorf("load active escalation: %w", err)
+		}
+	}
 
 	var d Decision
 	switch {
@@ -159,7 +171,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	case d.Intent == IntentEmergency || d.Intent == IntentOptOut || d.Intent == IntentOptIn || d.Intent == IntentHelp:
 		// Always answered, whatever else is going on.
 	default:
-		if s.inHandoff(ctx, conv, now) {
+		if s.inHandoff(active, now) {
 			out.Reply, out.Silent, escalate = "", SilentHandoff, false
 		} else if s.Limiter != nil && !s.Limiter.Allow(in.Channel+":"+in.Address) {
 			out.Reply, out.Silent, escalate = "", SilentFlood, false
@@ -168,13 +180,10 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 	}
 
-	if escalate && conv.ID != 0 {
-		// One open escalation a conversation: a follow-up question joins the
-		// thread staff already have, unless it is more urgent.
-		if act, err := s.Store.ActiveEscalation(ctx, conv.ID); err == nil &&
-			(act.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
-			escalate = false
-		}
+	// One open escalation a conversation: a follow-up question joins the
+	// thread staff already have, unless it is more urgent.
+	if escalate && active != nil && (active.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
+		escalate = false
 	}
 	if escalate {
 		prio := store.PriorityNormal
@@ -220,15 +229,11 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 
 // inHandoff reports whether staff have claimed this patient recently enough
 // that the bot should stay quiet.
-func (s *Service) inHandoff(ctx context.Context, conv *store.Conversation, now time.Time) bool {
-	if conv.ID == 0 {
+func (s *Service) inHandoff(active *store.Escalation, now time.Time) bool {
+	if active == nil || active.Status != store.EscClaimed || active.ClaimedAt == nil {
 		return false
 	}
-	act, err := s.Store.ActiveEscalation(ctx, conv.ID)
-	if err != nil || act.Status != store.EscClaimed || act.ClaimedAt == nil {
-		return false
-	}
-	return s.HandoffTimeout <= 0 || now.Before(act.ClaimedAt.Add(s.HandoffTimeout))
+	return s.HandoffTimeout <= 0 || now.Before(active.ClaimedAt.Add(s.HandoffTimeout))
 }
 
 // looping reports whether the bot has already replied loopReplies times to
