@@ -31,6 +31,18 @@ type Engine struct {
 	entries map[string]*faq.Entry
 
 	emergency, selfHarm, optout, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
+	// bookingExceptions hide words from the booking patterns ("i'm
+	// scheduled for thursday" has an appointment, it does not ask for one).
+	bookingExceptions []nlu.Pattern
+	// cues are the question-type patterns of each entry; topic maps a
+	// topic word's stem to the entries it names.
+	cues  []entryCues
+	topic map[string][]string
+}
+
+type entryCues struct {
+	id string
+	ps []nlu.Pattern
 }
 
 // Gate parameters, chosen on the dev set (see faq/README.md).
@@ -42,6 +54,8 @@ var (
 	qcovWeight    = 0.60 // share of query coverage (vs document coverage)
 	marginFloor   = 0.70 // confidence factor when the runner-up ties
 	marginSlope   = 1.5  // how fast the margin factor reaches 1
+	cueBoost      = 1.6  // score factor of an entry whose question-type cue the message matches
+	topicWeight   = 0.3  // weight of another entry's topic word when the best entry won on a cue
 )
 
 const intentPrefix = "@"
@@ -63,6 +77,8 @@ func NewEngine(set *faq.Set) *Engine {
 	var vocab, known []string
 	for _, en := range set.Entries {
 		e.entries[en.ID] = en
+		vocab = append(vocab, en.Cues...)
+		vocab = append(vocab, en.Topics...)
 		for _, t := range []faq.Text{en.Text, en.ES} {
 			vocab = append(vocab, t.Question)
 			vocab = append(vocab, t.Alternates...)
@@ -121,6 +137,7 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	if it := set.Intents["booking"]; it != nil {
 		e.booking = compile(it.Patterns)
+		e.bookingExceptions = compile(it.Exceptions)
 	}
 	if it := set.Intents["human"]; it != nil {
 		e.human = compile(it.Patterns)
@@ -131,6 +148,19 @@ func NewEngine(set *faq.Set) *Engine {
 	if it := set.Intents["unknown"]; it != nil {
 		e.blockers = compile(it.Blockers)
 		e.exceptions = compile(it.Exceptions)
+	}
+	e.topic = map[string][]string{}
+	for _, en := range set.Entries {
+		if ps := compile(en.Cues); len(ps) > 0 {
+			e.cues = append(e.cues, entryCues{en.ID, ps})
+		}
+		for _, w := range en.Topics {
+			for _, t := range e.an.Terms(w) {
+				if !slices.Contains(e.topic[t], en.ID) {
+					e.topic[t] = append(e.topic[t], en.ID)
+				}
+			}
+		}
 	}
 	return e
 }
@@ -145,6 +175,13 @@ func PatternErrors(set *faq.Set) []faq.Problem {
 				if _, err := an.CompilePattern(s); err != nil {
 					out = append(out, faq.Problem{File: it.File, Line: it.Lines[fmt.Sprintf("%s.%d", key, i)], Severity: faq.Error, Message: err.Error()})
 				}
+			}
+		}
+	}
+	for _, en := range set.Entries {
+		for i, s := range en.Cues {
+			if _, err := an.CompilePattern(s); err != nil {
+				out = append(out, faq.Problem{File: en.File, Line: en.Lines[fmt.Sprintf("cues.%d", i)], Severity: faq.Error, Message: err.Error()})
 			}
 		}
 	}
@@ -225,51 +262,53 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			}
 		}
 	}
+	ptoks := hide(an.Tokens, e.bookingExceptions)
 	for _, g := range []struct {
-		ps []nlu.Pattern
-		in Intent
-	}{{e.optout, IntentOptOut}, {e.booking, IntentBooking}, {e.human, IntentHuman}} {
+		ps   []nlu.Pattern
+		in   Intent
+		toks []nlu.Token
+	}{{e.optout, IntentOptOut, an.Tokens}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, an.Tokens}} {
 		for i := range g.ps {
-			if g.ps[i].Find(an.Tokens, true) >= 0 {
+			if g.ps[i].Find(g.toks, true) >= 0 {
 				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src)
 			}
 		}
 	}
-	btoks := an.Tokens
-	for i := range e.exceptions {
-		// An exception's words are hidden from the blockers.
-		if s, end := e.exceptions[i].Span(btoks, false); s >= 0 {
-			if &btoks[0] == &an.Tokens[0] {
-				btoks = slices.Clone(an.Tokens)
-			}
-			for k := s; k < end; k++ {
-				btoks[k].Raw, btoks[k].Stem = "", ""
-			}
-		}
-	}
+	// An exception's words are hidden from the blockers.
+	btoks := hide(an.Tokens, e.exceptions)
 	for i := range e.blockers {
 		if e.blockers[i].Find(btoks, false) >= 0 {
 			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src)
 		}
 	}
 
-	hit, conf := e.search(an, an.Terms)
+	hit, conf := e.search(an.Tokens)
 	// A story before the question ("We saw your article. My mother has
 	// migraines. Is it safe?"): the question sentences alone decide when
 	// they are clear enough; the whole message otherwise.
 	if q := an.Text.QSentences; len(q) > 0 && an.Tokens[len(an.Tokens)-1].Sentence > 0 {
-		var terms []string
-		for _, t := range an.Tokens {
-			for _, qs := range q {
-				if t.Sentence == qs && !nlu.IsStopword(t.Raw) && !nlu.IsStopword(t.Stem) {
-					terms = append(terms, t.Stem)
-				}
-			}
-		}
-		if len(terms) > 0 && len(terms) < len(an.Terms) {
-			if h2, c2 := e.search(an, terms); c2 >= minConfidence || c2 > conf {
+		qt := mask(an.Tokens, func(t nlu.Token) bool { return !slices.Contains(q, t.Sentence) })
+		if n := len(terms(qt)); n > 0 && n < len(an.Terms) {
+			if h2, c2 := e.search(qt); c2 >= minConfidence || c2 > conf {
 				hit, conf = h2, c2
 			}
+		}
+	}
+	// Words the patient denies ("no me falta el aire, solo quería saber
+	// cuánto dura") or names as the baseline ("i thought it was only
+	// cosmetic, do you use it for pain?") do not say what is asked: the
+	// message without them decides when it is clear enough.
+	for _, drop := range [][]bool{e.negatedWords(an.Tokens), e.baselineWords(an.Tokens)} {
+		if drop == nil {
+			continue
+		}
+		i := 0
+		vt := mask(an.Tokens, func(nlu.Token) bool { i++; return drop[i-1] })
+		if len(terms(vt)) == 0 {
+			continue
+		}
+		if h2, c2 := e.search(vt); c2 >= minConfidence && (c2 > conf || h2.Label != hit.Label) {
+			hit, conf = h2, c2
 		}
 	}
 
@@ -291,15 +330,156 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false, rule)
 }
 
-func (e *Engine) search(an nlu.Analysis, terms []string) (nlu.Hit, float64) {
-	h := e.ix.Search(terms)
-	return h, e.confidence(terms, h)
+// search scores tokens (hidden ones have an empty stem) against the index,
+// boosting the entries whose question-type cue they match.
+func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
+	ts := terms(toks)
+	var boost map[string]float64
+	for _, c := range e.cues {
+		for i := range c.ps {
+			if c.ps[i].Find(toks, true) >= 0 {
+				if boost == nil {
+					boost = map[string]float64{}
+				}
+				boost[c.id] = cueBoost
+				break
+			}
+		}
+	}
+	h := e.ix.SearchBoost(ts, boost)
+	return h, e.confidence(ts, h, boost[h.Label] > 0)
+}
+
+// terms are the index terms of tokens: stems of content words.
+func terms(toks []nlu.Token) []string {
+	var out []string
+	for _, t := range toks {
+		if t.Stem != "" && !nlu.IsStopword(t.Raw) && !nlu.IsStopword(t.Stem) {
+			out = append(out, t.Stem)
+		}
+	}
+	return out
+}
+
+// mask returns a copy of toks with the tokens for which drop is true
+// hidden (empty raw and stem), so patterns and the index do not see them.
+func mask(toks []nlu.Token, drop func(nlu.Token) bool) []nlu.Token {
+	out := slices.Clone(toks)
+	for k := range out {
+		if drop(toks[k]) {
+			out[k].Raw, out[k].Stem = "", ""
+		}
+	}
+	return out
+}
+
+// hide returns toks with the words of every match of ps hidden; toks
+// itself when nothing matches.
+func hide(toks []nlu.Token, ps []nlu.Pattern) []nlu.Token {
+	out := toks
+	for i := range ps {
+		if s, end := ps[i].Span(out, false); s >= 0 {
+			if &out[0] == &toks[0] {
+				out = slices.Clone(toks)
+			}
+			for k := s; k < end; k++ {
+				out[k].Raw, out[k].Stem = "", ""
+			}
+		}
+	}
+	return out
+}
+
+// negatedWords marks the content words the patient denies before asking
+// ("no me falta el aire ni nada, solo quería saber cuánto dura"): words
+// under a plain negation in a clause that asks nothing and is followed by
+// another clause or a contrast word. nil when there are none.
+func (e *Engine) negatedWords(toks []nlu.Token) []bool {
+	var drop []bool
+	last := toks[len(toks)-1].Clause
+	for i := range toks {
+		t := toks[i]
+		if nlu.IsStopword(t.Raw) || !nlu.Negated(toks, i) || !deniedAfter(toks, i) {
+			continue
+		}
+		asks, later := false, t.Clause != last
+		for _, u := range toks {
+			if u.Clause == t.Clause && questionWords[u.Raw] {
+				asks = true
+			}
+		}
+		for _, u := range toks[i+1:] {
+			if u.Clause == t.Clause && (u.Raw == "but" || u.Raw == "pero" || u.Raw == "just" || u.Raw == "solo") {
+				later = true
+			}
+		}
+		if asks || !later {
+			continue
+		}
+		if drop == nil {
+			drop = make([]bool, len(toks))
+		}
+		drop[i] = true
+	}
+	return drop
+}
+
+// plainNegations deny (worries like "afraid" or "nervous" do not).
+var plainNegations = wordSet(`no not dont doesnt didnt havent hasnt isnt arent wasnt never without nor ni sin nunca tampoco nada`)
+
+// deniedAfter reports a plain negation among the NegationWindow words
+// before toks[i] in its clause.
+func deniedAfter(toks []nlu.Token, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-nlu.NegationWindow && toks[j].Clause == toks[i].Clause; j-- {
+		if plainNegations[toks[j].Raw] {
+			return true
+		}
+	}
+	return false
+}
+
+// baseline words open what the patient already knows, against which the
+// question is asked: "only cosmetic", "or just for pain", "solo para la
+// cara".
+var baseline = wordSet(`only solo solamente nomas unicamente merely just`)
+
+// baselineWords marks the topic words (entries' topics) that follow a
+// baseline word in its clause ("i thought it was only cosmetic"); nil when
+// there are none. "just" counts only as "or just" or "just for".
+func (e *Engine) baselineWords(toks []nlu.Token) []bool {
+	var drop []bool
+	for i, t := range toks {
+		if !baseline[t.Raw] {
+			continue
+		}
+		if t.Raw == "just" && !(i > 0 && (toks[i-1].Raw == "or" || toks[i-1].Raw == "o") || i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para")) {
+			continue
+		}
+		content := 0
+		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 4; k++ {
+			if nlu.IsStopword(toks[k].Raw) {
+				continue
+			}
+			content++
+			if len(e.topic[toks[k].Stem]) > 0 {
+				if drop == nil {
+					drop = make([]bool, len(toks))
+				}
+				drop[k] = true
+			}
+		}
+	}
+	return drop
 }
 
 // confidence combines how much of the message the best document explains,
 // how much of that document the message covers, and the margin to the
 // runner-up label, into [0,1].
-func (e *Engine) confidence(terms []string, h nlu.Hit) float64 {
+//
+// When the best entry won on a question-type cue, other entries' topic
+// words ("how often is migraine botox repeated") weigh only topicWeight:
+// they say what the question is about, not what it asks.
+func (e *Engine) confidence(terms []string, h nlu.Hit, cued bool) float64 {
 	if h.Label == "" || h.Score <= 0 {
 		return 0
 	}
@@ -309,6 +489,8 @@ func (e *Engine) confidence(terms []string, h nlu.Hit) float64 {
 			continue
 		}
 		switch {
+		case cued && e.ix.Has(t) && len(e.topic[t]) > 0 && !slices.Contains(e.topic[t], h.Label):
+			qmass += topicWeight * e.ix.IDF(t)
 		case e.ix.Has(t):
 			qmass += e.ix.IDF(t)
 		case nlu.IsNumberish(t):

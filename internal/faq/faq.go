@@ -47,6 +47,15 @@ type Entry struct {
 	Text      // English: question, alternates, keywords, answer
 	ES   Text // Spanish (may be empty)
 	Tags []string
+	// Cues are patterns (intent pattern syntax) of the question type this
+	// entry answers ("how long * last", "safe", "what is it"): a message
+	// matching an entry's cue leans to that entry even when it names
+	// another entry's topic ("how often is migraine botox repeated").
+	Cues []string
+	// Topics are the words naming this entry's subject ("migraine",
+	// "jaw"): they only break ties, so when another entry wins on a cue
+	// they count little against its confidence.
+	Topics []string
 	// Source says where in the clinic's material the answer comes from.
 	Source string
 

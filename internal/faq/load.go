@@ -61,7 +61,7 @@ func (e *LoadError) Error() string {
 
 // Known keys, for lint's unknown-key check.
 var (
-	entryKeys  = set("id", "question", "alternates", "keywords", "answer", "es", "tags", "source")
+	entryKeys  = set("id", "question", "alternates", "keywords", "answer", "es", "tags", "cues", "topics", "source")
 	textKeys   = set("question", "alternates", "keywords", "answer")
 	intentKeys = set("intent", "patterns", "self_harm", "blockers", "exceptions", "examples", "replies", "synonyms", "description")
 	replyKeys  = set("en", "es", "en_after_hours", "es_after_hours", "en_self_harm", "es_self_harm")
@@ -337,6 +337,8 @@ func (l *loader) entryDoc(file string, n *yaml.Node) {
 		e.ES = l.text(file, ef, "es.", e.Lines)
 	}
 	e.Tags = l.strs(file, f["tags"], "tags", e.Lines)
+	e.Cues = l.strs(file, f["cues"], "cues", e.Lines)
+	e.Topics = l.strs(file, f["topics"], "topics", e.Lines)
 	e.Source = l.str(file, f["source"], "source")
 
 	switch {

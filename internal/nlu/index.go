@@ -145,7 +145,12 @@ type Hit struct {
 
 // Search scores every label by its best document for the query terms.
 // Repeated query terms count once. An empty Hit means nothing matched.
-func (ix *Index) Search(q []string) Hit {
+func (ix *Index) Search(q []string) Hit { return ix.SearchBoost(q, nil) }
+
+// SearchBoost is Search with some labels' scores multiplied by a factor
+// (a question-type cue that names the entry it asks about). Score and
+// Score2 are the boosted scores.
+func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
 	if len(ix.docLabel) == 0 {
 		return Hit{}
 	}
@@ -185,6 +190,13 @@ func (ix *Index) Search(q []string) Hit {
 		}
 		if sc := s.doc[d]; sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
 			s.label[l], s.labelDoc[l] = sc, d
+		}
+	}
+	if len(boost) > 0 {
+		for _, l := range s.touchedL {
+			if f, ok := boost[ix.labels[l]]; ok {
+				s.label[l] *= float32(f)
+			}
 		}
 	}
 	var h Hit
