@@ -441,33 +441,45 @@ func deniedAfter(toks []nlu.Token, i int) bool {
 // baseline words open what the patient already knows, against which the
 // question is asked: "only cosmetic", "or just for pain", "solo para la
 // cara".
-var baseline = wordSet(`only solo solamente nomas unicamente merely just`)
+var (
+	baseline = wordSet(`only solo solamente nomas unicamente merely just`)
+	switches = wordSet(`or o but pero also tambien too`)
+)
 
 // baselineWords marks the topic words (entries' topics) that follow a
 // baseline word in its clause ("i thought it was only cosmetic"); nil when
 // there are none. "just" counts only as "or just" or "just for".
 func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 	var drop []bool
+	found := false
 	for i, t := range toks {
 		if !baseline[t.Raw] {
 			continue
 		}
-		if t.Raw == "just" && !(i > 0 && (toks[i-1].Raw == "or" || toks[i-1].Raw == "o") || i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para")) {
+		if t.Raw == "just" && !(i > 0 && (toks[i-1].Raw == "or" || toks[i-1].Raw == "o" || toks[i-1].Raw == "not") ||
+			i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para" || strings.HasPrefix(toks[i+1].Raw, "for "))) {
 			continue
 		}
+		if drop == nil {
+			drop = make([]bool, len(toks))
+		}
+		drop[i] = true // "only" itself is no topic
 		content := 0
-		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 4; k++ {
+		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 3; k++ {
+			if switches[toks[k].Raw] {
+				break // "just for pain or also for wrinkles"
+			}
 			if nlu.IsStopword(toks[k].Raw) {
 				continue
 			}
 			content++
 			if len(e.topic[toks[k].Stem]) > 0 {
-				if drop == nil {
-					drop = make([]bool, len(toks))
-				}
-				drop[k] = true
+				drop[k], found = true, true
 			}
 		}
+	}
+	if !found {
+		return nil
 	}
 	return drop
 }
@@ -704,7 +716,7 @@ var (
 	thirdParty   = wordSet(`sister brother friend friends mom mother dad father husband wife cousin aunt uncle coworker neighbor someone people person hermana hermano amiga amigo mama papa esposo esposa`)
 	// Any of these anywhere keeps the emergency: time words of the present,
 	// "is it normal", asking for help.
-	presentAnywhere = wordSet(`now since still today tonight yesterday currently started starting worse worsening normal help 911 er hospital urgent ahora todavia hoy ayer desde`)
+	presentAnywhere = wordSet(`now since still today tonight yesterday currently started starting worse worsening normal help 911 er hospital urgent ahora todavia hoy ayer desde ayuda urgente emergencia`)
 	// Any of these in the symptom's own clause keeps it: present tense.
 	presentInClause = wordSet(`is am im are has have having cant cannot feel feels feeling keeps keep getting got`)
 )
@@ -728,7 +740,20 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 		}
 	}
 	clause, sentence := toks[s].Clause, toks[s].Sentence
-	for _, t := range toks {
+	// A habitual faint ("i pass out at the sight of needles", "me desmayo
+	// con las agujas") is a phobia, and the question after it ("how bad is
+	// this gonna be") is no present-tense report: only the words up to the
+	// symptom are read for the tense then. "fainted", "passing out", "feel
+	// faint" are not habitual.
+	limit := len(toks)
+	if habitualFaint(toks[s:end]) {
+		for _, t := range toks {
+			if t.Sentence == sentence && phobiaObject[t.Raw] {
+				limit = end
+			}
+		}
+	}
+	for _, t := range toks[:limit] {
 		if t.Clause == clause && presentInClause[t.Raw] {
 			return false
 		}
@@ -749,11 +774,19 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 			other = true
 		}
 	}
-	faint := false
-	for k := s; k < end; k++ {
-		if strings.HasPrefix(toks[k].Raw, "faint") || toks[k].Raw == "pass" || strings.HasPrefix(toks[k].Raw, "desmay") {
-			faint = true
+	// Only a habitual faint is a phobia: "i fainted after the shot, i hate
+	// needles" is a report.
+	return hypo || (habitualFaint(toks[s:end]) && phobia) || (away && other)
+}
+
+// habitualFaint reports a faint word in the habitual present ("i faint",
+// "pass out", "me desmayo").
+func habitualFaint(span []nlu.Token) bool {
+	for _, t := range span {
+		switch t.Raw {
+		case "faint", "faints", "pass", "desmayo", "desmaya":
+			return true
 		}
 	}
-	return hypo || (faint && phobia) || (away && other)
+	return false
 }

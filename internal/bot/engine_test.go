@@ -225,6 +225,13 @@ func TestEmergencyNotCurrent(t *testing.T) {
 		"i read that it can cause drooping and my eyelid is drooping now",
 		"can botox cause trouble breathing? i cant breathe",
 		"HELP my lips are swelling",
+		"i fainted after the shot, i hate needles",
+		"needles scare me and i just passed out in your lobby",
+		"i faint at the sight of needles and i am fainting now",
+		"me desmayé después de la inyección, odio las agujas",
+		"me desmayo cuando veo agujas y ahora me siento muy mal",
+		"mi esposa se desmaya, ayuda",
+		"no puedo tragar bien desde la inyección",
 	}
 	for _, s := range stay {
 		if d := e.Decide(s, Context{}); d.Intent != IntentEmergency {
@@ -235,6 +242,9 @@ func TestEmergencyNotCurrent(t *testing.T) {
 		"can botox ever make it hard to swallow? just curious",
 		"i heard it can cause a droopy eyelid, how safe is it really",
 		"i always pass out at the sight of blood and needles",
+		"i faint whenever i see a needle, will this hurt a lot",
+		"me desmayo con las agujas, duele mucho?",
+		"needles make me pass out lol, is it going to be bad",
 		"my cousin had blurry vision after botox at another spa, is it safe with you?",
 	}
 	for _, s := range notNow {

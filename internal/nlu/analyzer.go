@@ -9,6 +9,7 @@ import "strings"
 type Analyzer struct {
 	syn     map[string][]synRule // by first word of the variant
 	speller *Speller
+	stubs   map[string]bool // prefix stubs of the target patterns
 }
 
 type synRule struct {
@@ -58,9 +59,13 @@ func words(s string) []string {
 // abbreviations and everyday words are left as typed but never proposed.
 func (a *Analyzer) SetVocabulary(targets, known []string) {
 	vocab := map[string]int{}
+	a.stubs = map[string]bool{}
 	for _, t := range targets {
 		for _, w := range words(strings.ReplaceAll(strings.ReplaceAll(t, "*", " "), "|", " ")) {
 			vocab[w]++
+		}
+		for _, w := range words(stubWords(t)) {
+			a.stubs[w] = true
 		}
 	}
 	for _, rules := range a.syn {
@@ -83,6 +88,23 @@ func (a *Analyzer) SetVocabulary(targets, known []string) {
 		keep[w] = true
 	}
 	a.speller = NewSpeller(vocab, keep)
+}
+
+// stubWords is the prefix stubs of a pattern ("desmay" of "desmay*"). A
+// typo may be corrected to a stub (it then matches the prefix), but a word
+// that already starts with the stub keeps its own form ("desmayo" stays,
+// so its tense can still be read).
+func stubWords(t string) string {
+	var b strings.Builder
+	for _, part := range strings.Fields(t) {
+		for _, alt := range strings.Split(part, "|") {
+			if len(alt) > 1 && strings.HasSuffix(alt, "*") && !strings.HasPrefix(alt, "*") {
+				b.WriteString(strings.TrimSuffix(alt, "*"))
+				b.WriteByte(' ')
+			}
+		}
+	}
+	return b.String()
 }
 
 // Analysis is a message ready for matching.
@@ -134,7 +156,7 @@ func (a *Analyzer) processWords(in []Word, correct bool) []Token {
 	// 2. spelling
 	if correct && a.speller != nil {
 		for i := range ws {
-			if c, ok := a.speller.Correct(ws[i].W); ok {
+			if c, ok := a.speller.Correct(ws[i].W); ok && !(a.stubs[c] && strings.HasPrefix(ws[i].W, c)) {
 				ws[i].W = c
 			}
 		}
