@@ -444,11 +444,14 @@ func deniedAfter(toks []nlu.Token, i int) bool {
 var (
 	baseline = wordSet(`only solo solamente nomas unicamente merely just`)
 	switches = wordSet(`or o but pero also tambien too`)
+	// baselineBefore may precede a baseline word: "or only", "was only".
+	baselineBefore = wordSet(`or o not is was are were its es era y`)
 )
 
 // baselineWords marks the topic words (entries' topics) that follow a
 // baseline word in its clause ("i thought it was only cosmetic"); nil when
-// there are none. "just" counts only as "or just" or "just for".
+// there are none. The baseline word counts only after "or", "not" or a
+// form of "be", or before "for"/"para".
 func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 	var drop []bool
 	found := false
@@ -456,7 +459,8 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 		if !baseline[t.Raw] {
 			continue
 		}
-		if t.Raw == "just" && !(i > 0 && (toks[i-1].Raw == "or" || toks[i-1].Raw == "o" || toks[i-1].Raw == "not") ||
+		// "or only", "was only", "only for": not "i only want botox for my jaw".
+		if !(i > 0 && baselineBefore[toks[i-1].Raw] ||
 			i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para" || strings.HasPrefix(toks[i+1].Raw, "for "))) {
 			continue
 		}
