@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flsps/faqbot/internal/phone"
 )
 
 // Config is the parsed settings.
@@ -219,7 +221,7 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("FAQBOT_TWILIO_API_URL: want an absolute URL, got %q", c.TwilioAPIURL))
 	}
 	for _, n := range c.StaffNumbers {
-		if !isE164(n) {
+		if !phone.IsE164(n) {
 			errs = append(errs, fmt.Errorf("FAQBOT_STAFF_NUMBERS: %q is not an E.164 number like +15615550100", n))
 		}
 	}
@@ -262,18 +264,6 @@ func (c *Config) SecureCookies() bool {
 // can work.
 func (c *Config) TwilioSendConfigured() bool {
 	return c.TwilioAccountSID != "" && c.TwilioAuthToken != "" && c.TwilioFrom != ""
-}
-
-func isE164(s string) bool {
-	if len(s) < 8 || len(s) > 16 || s[0] != '+' {
-		return false
-	}
-	for _, r := range s[1:] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func splitList(v string) []string {

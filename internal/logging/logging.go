@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/flsps/faqbot/internal/phone"
 )
 
 // Keys whose values are phone numbers or patient addresses.
@@ -38,36 +40,10 @@ func Redactor(logBodies bool) func(groups []string, a slog.Attr) slog.Attr {
 		k := strings.ToLower(a.Key)
 		switch {
 		case phoneKeys[k]:
-			return slog.String(a.Key, MaskPhone(a.Value.String()))
+			return slog.String(a.Key, phone.Mask(a.Value.String()))
 		case bodyKeys[k] && !logBodies:
 			return slog.String(a.Key, "["+strconv.Itoa(len(a.Value.String()))+" bytes redacted]")
 		}
 		return a
 	}
-}
-
-// MaskPhone keeps the channel prefix and the last four digits of a number:
-// "whatsapp:+15615550142" → "whatsapp:…0142". Anything else that is not a
-// number (a web session id) keeps its last four characters.
-func MaskPhone(s string) string {
-	prefix := ""
-	if i := strings.IndexByte(s, ':'); i >= 0 {
-		prefix, s = s[:i+1], s[i+1:]
-	}
-	digits := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			digits = append(digits, s[i])
-		}
-	}
-	if len(digits) >= 4 {
-		return prefix + "…" + string(digits[len(digits)-4:])
-	}
-	if len(s) > 4 {
-		return prefix + "…" + s[len(s)-4:]
-	}
-	if s == "" {
-		return prefix
-	}
-	return prefix + "…"
 }

@@ -13,6 +13,8 @@ import (
 	twilio "github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/flsps/faqbot/internal/phone"
 )
 
 // DefaultAPIURL is Twilio's REST base URL.
@@ -150,10 +152,10 @@ func (s *Sender) Send(ctx context.Context, to, body string) (sid string, err err
 	}
 	msg, err := s.api(ctx).CreateMessage(p)
 	if err != nil {
-		return "", fmt.Errorf("sms: send to %s: %w", Redact(to), err)
+		return "", fmt.Errorf("sms: send to %s: %w", phone.Mask(to), err)
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
-		return "", fmt.Errorf("sms: send to %s: Twilio answered without a message SID", Redact(to))
+		return "", fmt.Errorf("sms: send to %s: Twilio answered without a message SID", phone.Mask(to))
 	}
 	return *msg.Sid, nil
 }
@@ -224,17 +226,4 @@ func TwilioError(err error) (code, status int, ok bool) {
 		return v1.GetCode(), v1.GetHttpStatusCode(), true
 	}
 	return 0, 0, false
-}
-
-// Redact shows a phone number as its last four digits ("…4567"), keeping a
-// "whatsapp:" prefix, for logs and errors.
-func Redact(number string) string {
-	prefix := ""
-	if hasPrefixFold(number, "whatsapp:") {
-		prefix, number = "whatsapp:", number[len("whatsapp:"):]
-	}
-	if len(number) <= 4 {
-		return prefix + "…"
-	}
-	return prefix + "…" + number[len(number)-4:]
 }

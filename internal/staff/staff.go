@@ -24,6 +24,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/flsps/faqbot/internal/phone"
 	"github.com/flsps/faqbot/internal/store"
 )
 
@@ -232,16 +233,7 @@ func (c *Console) audit(ctx context.Context, r *http.Request, actorID *int64, ac
 
 // maskAddress shows a patient's number as its last four digits ("•••0142").
 func maskAddress(addr string) string {
-	var digits []byte
-	for i := 0; i < len(addr); i++ {
-		if addr[i] >= '0' && addr[i] <= '9' {
-			digits = append(digits, addr[i])
-		}
-	}
-	if len(digits) < 4 {
-		return "•••"
-	}
-	return "•••" + string(digits[len(digits)-4:])
+	return "•••" + phone.Last4(addr)
 }
 
 // patientLabel is "Name · •••0142" or just the masked number.
