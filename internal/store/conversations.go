@@ -84,31 +84,23 @@ func (s *SQL) insertEvent(ctx context.Context, tx *sql.Tx, e *Event) error {
 
 // Events returns a conversation's timeline events, oldest first.
 func (s *SQL) Events(ctx context.Context, conversationID int64) ([]Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at
-		FROM events WHERE conversation_id = ? ORDER BY created_at, id`), conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("store: events: %w", err)
+	return queryList(ctx, s.r, "events", s.q(`SELECT id, conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at
+		FROM events WHERE conversation_id = ? ORDER BY created_at, id`), scanEvent, conversationID)
+}
+
+func scanEvent(sc scanner) (*Event, error) {
+	var (
+		e          Event
+		escID, act sql.NullInt64
+		created    int64
+	)
+	if err := sc.Scan(&e.ID, &e.ConversationID, &escID, &e.Kind, &act, &e.ActorName, &e.Body, &created); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var (
-			e          Event
-			escID, act sql.NullInt64
-			created    int64
-		)
-		if err := rows.Scan(&e.ID, &e.ConversationID, &escID, &e.Kind, &act, &e.ActorName, &e.Body, &created); err != nil {
-			return nil, fmt.Errorf("store: events: %w", err)
-		}
-		e.EscalationID = idPtr(escID)
-		e.ActorID = idPtr(act)
-		e.CreatedAt = fromMS(created)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: events: %w", err)
-	}
-	return out, nil
+	e.EscalationID = idPtr(escID)
+	e.ActorID = idPtr(act)
+	e.CreatedAt = fromMS(created)
+	return &e, nil
 }
 
 // affected turns an Exec result into ErrNotFound when no row matched.

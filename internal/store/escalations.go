@@ -61,23 +61,7 @@ func (s *SQL) Escalations(ctx context.Context, f EscalationFilter) ([]Escalation
 		query += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: escalations: %w", err)
-	}
-	defer rows.Close()
-	var out []Escalation
-	for rows.Next() {
-		e, err := scanEscalation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: escalations: %w", err)
-		}
-		out = append(out, *e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: escalations: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, s.r, "escalations", s.q(query), scanEscalation, args...)
 }
 
 // Escalation returns one escalation with its joined fields.

@@ -32,23 +32,7 @@ func scanMessage(sc scanner) (*Message, error) {
 }
 
 func (s *SQL) queryMessages(ctx context.Context, q queryer, query string, args ...any) ([]Message, error) {
-	rows, err := q.QueryContext(ctx, s.q(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: messages: %w", err)
-	}
-	defer rows.Close()
-	var out []Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: messages: %w", err)
-		}
-		out = append(out, *m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: messages: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, q, "messages", s.q(query), scanMessage, args...)
 }
 
 // Messages returns all of a conversation's messages, oldest first.

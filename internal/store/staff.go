@@ -77,23 +77,7 @@ func (s *SQL) StaffByID(ctx context.Context, id int64) (*StaffUser, error) {
 
 // ListStaff lists all staff accounts by name.
 func (s *SQL) ListStaff(ctx context.Context) ([]StaffUser, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+staffCols+` FROM staff_users ORDER BY name, id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list staff: %w", err)
-	}
-	defer rows.Close()
-	var out []StaffUser
-	for rows.Next() {
-		u, err := scanStaff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list staff: %w", err)
-		}
-		out = append(out, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list staff: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, s.r, "list staff", `SELECT `+staffCols+` FROM staff_users ORDER BY name, id`, scanStaff)
 }
 
 // SetStaffPassword replaces a staff member's password hash. Existing
@@ -286,23 +270,7 @@ func (s *SQL) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 
 // ListAPITokens lists tokens by name (hashes included, never marshalled).
 func (s *SQL) ListAPITokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list API tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list API tokens: %w", err)
-		}
-		out = append(out, *t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list API tokens: %w", err)
-	}
-	return out, nil
+	return queryList(ctx, s.r, "list API tokens", `SELECT `+tokenCols+` FROM api_tokens ORDER BY name`, scanToken)
 }
 
 // DeleteAPIToken revokes a token (ErrNotFound if there is none).
@@ -327,27 +295,19 @@ func (s *SQL) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, actor_id, actor_name, action, escalation_id, detail, remote_addr, created_at
-		FROM audit_log ORDER BY created_at DESC, id DESC LIMIT ?`), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit log: %w", err)
+	return queryList(ctx, s.r, "audit log", s.q(`SELECT id, actor_id, actor_name, action, escalation_id, detail, remote_addr, created_at
+		FROM audit_log ORDER BY created_at DESC, id DESC LIMIT ?`), scanAudit, limit)
+}
+
+func scanAudit(sc scanner) (*AuditEntry, error) {
+	var (
+		e          AuditEntry
+		actor, esc sql.NullInt64
+		created    int64
+	)
+	if err := sc.Scan(&e.ID, &actor, &e.ActorName, &e.Action, &esc, &e.Detail, &e.RemoteAddr, &created); err != nil {
+		return nil, err
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var (
-			e          AuditEntry
-			actor, esc sql.NullInt64
-			created    int64
-		)
-		if err := rows.Scan(&e.ID, &actor, &e.ActorName, &e.Action, &esc, &e.Detail, &e.RemoteAddr, &created); err != nil {
-			return nil, fmt.Errorf("store: audit log: %w", err)
-		}
-		e.ActorID, e.EscalationID, e.CreatedAt = idPtr(actor), idPtr(esc), fromMS(created)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit log: %w", err)
-	}
-	return out, nil
+	e.ActorID, e.EscalationID, e.CreatedAt = idPtr(actor), idPtr(esc), fromMS(created)
+	return &e, nil
 }
