@@ -82,6 +82,41 @@ func TestEmergencyAndNegation(t *testing.T) {
 	}
 }
 
+// TestSelfHarmMustStay: every concept family of self-harm, in English and
+// Spanish, must reach the 988 reply; figures of speech for pain must not.
+func TestSelfHarmMustStay(t *testing.T) {
+	e := clinicEngine(t)
+	for in, want := range map[string]bool{
+		"sometimes i think about ending it all":             true,
+		"i might just end it tonight":                       true,
+		"i dont want to be around anymore":                  true,
+		"some days i dont want to wake up":                  true,
+		"i cant go on with this pain":                       true,
+		"i cant take it anymore":                            true,
+		"there is no point in living like this":             true,
+		"i am ready to give up on life":                     true,
+		"everyone would be better off without me":           true,
+		"i keep thinking of hurting myself":                 true,
+		"i want to kill myself":                             true,
+		"thinking of taking an overdose":                    true,
+		"quiero morirme":                                    true,
+		"no quiero seguir viviendo así":                     true,
+		"a veces quiero acabar con todo":                    true,
+		"ya no puedo más":                                   true,
+		"my jaw is killing me, can botox help":              false,
+		"i cant frown anymore, how long does botox last":    false,
+		"when does the numbness end, it bothers me at work": false,
+	} {
+		d := e.Decide(in, Context{})
+		if d.SelfHarm != want {
+			t.Errorf("%q: self-harm=%v (%s), want %v", in, d.SelfHarm, d.Rule, want)
+		}
+		if want && !strings.Contains(d.Reply, "988") {
+			t.Errorf("%q: reply lacks 988: %q", in, d.Reply)
+		}
+	}
+}
+
 func TestUnknownSharesWords(t *testing.T) {
 	e := clinicEngine(t)
 	for _, in := range []string{

@@ -30,7 +30,7 @@ feel feeling felt think said says say tried tired sick fine sure okay thing wait
 make made take took give gave come came see saw look looks find found use used need needs
 again back away down only maybe because while since until
 note notes cancer plan rest team dear letter paper sign signs
-says heard told true sure maybe hi um hey guys team dear
+says heard told read true sure maybe hi um hey guys team dear
 heat head heal hear heart hurt hurts hair hand hands arm arms leg legs knee knees back neck
 eat drink sleep nap walk run gym shower work out water coffee alcohol wine
 true false real fake yes yeah nope cool nice awesome sounds perfect
