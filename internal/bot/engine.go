@@ -56,6 +56,8 @@ var (
 	marginSlope   = 1.5  // how fast the margin factor reaches 1
 	cueBoost      = 1.6  // score factor of an entry whose question-type cue the message matches
 	topicWeight   = 0.3  // weight of another entry's topic word when the best entry won on a cue
+	fullCover     = 0.85 // query coverage at which an entry answers without a cue or topic
+	uncuedFactor  = 0.4  // confidence factor of an entry that the message neither cues nor names
 )
 
 const intentPrefix = "@"
@@ -347,7 +349,51 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 		}
 	}
 	h := e.ix.SearchBoost(ts, boost)
-	return h, e.confidence(ts, h, boost[h.Label] > 0)
+	cued := boost[h.Label] > 0
+	conf := e.confidence(ts, h, cued)
+	if !cued && !strings.HasPrefix(h.Label, intentPrefix) && !e.topical(ts, h.Label) {
+		// The cue gate: an entry answers a kind of question (its cues) or
+		// a subject (its topics). A message that names neither and is not
+		// almost wholly one of the entry's phrasings shares words with the
+		// entry but asks something else ("can i get botox if i have a
+		// cold"): its confidence is scaled down below the bar.
+		if q, _ := e.coverage(ts, h, false); q < fullCover {
+			conf *= uncuedFactor
+		}
+	}
+	return h, conf
+}
+
+// topical reports a message that names one of the entry's own topics.
+func (e *Engine) topical(ts []string, id string) bool {
+	for _, t := range ts {
+		if slices.Contains(e.topic[t], id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Gate reports, for the last search, whether the winning entry's cue matched
+// and the coverages (debug).
+func (e *Engine) gateInfo(toks []nlu.Token) (cued bool, qcov, dcov float64) {
+	ts := terms(toks)
+	var boost map[string]float64
+	for _, c := range e.cues {
+		for i := range c.ps {
+			if c.ps[i].Find(toks, true) >= 0 {
+				if boost == nil {
+					boost = map[string]float64{}
+				}
+				boost[c.id] = cueBoost
+				break
+			}
+		}
+	}
+	h := e.ix.SearchBoost(ts, boost)
+	cued = boost[h.Label] > 0
+	q, d := e.coverage(ts, h, cued)
+	return cued, q, d
 }
 
 // terms are the index terms of tokens: stems of content words.
@@ -496,8 +542,24 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 // words ("how often is migraine botox repeated") weigh only topicWeight:
 // they say what the question is about, not what it asks.
 func (e *Engine) confidence(terms []string, h nlu.Hit, cued bool) float64 {
-	if h.Label == "" || h.Score <= 0 {
+	qcov, dcov := e.coverage(terms, h, cued)
+	if qcov == 0 {
 		return 0
+	}
+	margin := 1.0
+	if h.Second != "" && h.Score > 0 {
+		margin = (h.Score - h.Score2) / h.Score
+	}
+	c := (qcovWeight*qcov + (1-qcovWeight)*dcov) * math.Min(1, marginFloor+marginSlope*margin)
+	return math.Max(0, math.Min(1, c))
+}
+
+// coverage is the share of the message's content weight that the best
+// document explains (qcov) and the share of that document the message
+// covers (dcov).
+func (e *Engine) coverage(terms []string, h nlu.Hit, cued bool) (qcov, dcov float64) {
+	if h.Label == "" || h.Score <= 0 {
+		return 0, 0
 	}
 	var qmass float64
 	for i, t := range terms {
@@ -517,19 +579,13 @@ func (e *Engine) confidence(terms []string, h nlu.Hit, cued bool) float64 {
 		}
 	}
 	if qmass == 0 {
-		return 0
+		return 0, 0
 	}
-	qcov := h.Matched / qmass
-	dcov := 0.0
+	qcov = h.Matched / qmass
 	if h.DocMass > 0 {
 		dcov = h.Matched / h.DocMass
 	}
-	margin := 1.0
-	if h.Second != "" && h.Score > 0 {
-		margin = (h.Score - h.Score2) / h.Score
-	}
-	c := (qcovWeight*qcov + (1-qcovWeight)*dcov) * math.Min(1, marginFloor+marginSlope*margin)
-	return math.Max(0, math.Min(1, c))
+	return qcov, dcov
 }
 
 // followUp reports a short message that leans on what was said before

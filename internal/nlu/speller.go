@@ -61,6 +61,11 @@ func (s *Speller) Correct(w string) (string, bool) {
 		if c == best {
 			return
 		}
+		// A content word is never "corrected" into a stopword: "cold"
+		// is not "could", and the word the question turns on would vanish.
+		if stopwords[c] {
+			return
+		}
 		// A four-letter word may only gain a letter ("botx" → "botox").
 		if len(w) == 4 && len(c) != 5 {
 			return
