@@ -238,6 +238,15 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
 	}
+	// A lone "k" is an acknowledgement ("ok"); inside a Spanish message
+	// it is texting for "que", which the analyzer expands.
+	if t := nlu.Normalize(text); len(t.Words) == 1 && t.Words[0].W == "k" {
+		lang := c.Lang
+		if lang != "es" {
+			lang = "en"
+		}
+		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "acknowledgement")
+	}
 	an := e.an.Analyze(text)
 	lang := an.Lang
 	if lang == "" {
@@ -339,7 +348,9 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	var boost map[string]float64
 	for _, c := range e.cues {
 		for i := range c.ps {
-			if c.ps[i].Find(toks, true) >= 0 {
+			// Negation does not change what kind of question it is
+			// ("no entiendo qué es el botox").
+			if c.ps[i].Find(toks, false) >= 0 {
 				if boost == nil {
 					boost = map[string]float64{}
 				}

@@ -29,7 +29,7 @@ work job home school car house game last next first second other same new old go
 feel feeling felt think said says say tried tired sick fine sure okay thing wait call text
 make made take took give gave come came see saw look looks find found use used need needs
 again back away down only maybe because while since until
-note notes cancer plan rest team dear letter paper sign signs
+note notes cancer plan rest team dear letter paper sign signs office practice
 says heard told read true sure maybe hi um hey guys team dear
 heat head heal hear heart hurt hurts hair hand hands arm arms leg legs knee knees back neck
 eat drink sleep nap walk run gym shower work out water coffee alcohol wine
