@@ -58,6 +58,7 @@ var (
 	topicWeight   = 0.3  // weight of another entry's topic word when the best entry won on a cue
 	fullCover     = 0.85 // query coverage at which an entry answers without a cue or topic
 	uncuedFactor  = 0.4  // confidence factor of an entry that the message neither cues nor names
+	uncuedCap     = 0.85 // highest confidence of an answer without a question-type cue
 )
 
 const intentPrefix = "@"
@@ -362,17 +363,121 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	h := e.ix.SearchBoost(ts, boost)
 	cued := boost[h.Label] > 0
 	conf := e.confidence(ts, h, cued)
-	if !cued && !strings.HasPrefix(h.Label, intentPrefix) && !e.topical(ts, h.Label) {
+	if cued || strings.HasPrefix(h.Label, intentPrefix) {
+		return h, conf
+	}
+	q, _ := e.coverage(ts, h, false)
+	switch {
+	case e.topical(ts, h.Label):
+		// A topic without a cue answers "does botox help <topic>",
+		// "<topic>?", "what about <topic>": every other content word of the
+		// message is one of the entry's own words or an everyday word.
+		// "whats the best migraine medication", "is ashley bilingual" name
+		// the subject but ask something the entry does not answer.
+		if topicAsksOther(toks) || !helpForm(toks) && e.unexplained(ts, h.Label) {
+			conf *= uncuedFactor
+		}
+	case q < fullCover || !e.substantive(ts, h.Label):
 		// The cue gate: an entry answers a kind of question (its cues) or
 		// a subject (its topics). A message that names neither and is not
 		// almost wholly one of the entry's phrasings shares words with the
 		// entry but asks something else ("can i get botox if i have a
-		// cold"): its confidence is scaled down below the bar.
-		if q, _ := e.coverage(ts, h, false); q < fullCover {
-			conf *= uncuedFactor
+		// cold"): its confidence is scaled down below the bar. Sharing only
+		// everyday words ("see you tomorrow") is no phrasing either.
+		conf *= uncuedFactor
+	}
+	// Without a cue the match is never a sure one.
+	conf = math.Min(conf, uncuedCap)
+	return h, conf
+}
+
+// unexplained reports a content word of the message that the entry's
+// phrasings do not have and that is not an everyday word (or is an
+// evaluative one: "best", "worse" ask for a comparison the entry does not
+// make).
+func (e *Engine) unexplained(ts []string, id string) bool {
+	for _, t := range ts {
+		if e.ix.LabelHas(id, t) || nlu.IsNumberish(t) || nlu.IsCommon(t) && !evaluative[t] || slices.Contains(e.topic[t], id) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// helpWords ask whether a treatment helps or is offered for a subject.
+var helpWords = wordSet(`help helps helped helping work works worked working worth treat treats treated treating treatment treatments
+fix fixes prevent relieve relax stop option options offer offers offered available get use
+ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen`)
+
+// helpForm reports the question "does it help / do you offer it for
+// <topic>": a help word, or "botox|it for <something>".
+func helpForm(toks []nlu.Token) bool {
+	for i, t := range toks {
+		if helpWords[t.Raw] || helpWords[t.Stem] || compare[t.Raw] {
+			return true
+		}
+		if (t.Raw == "do" || t.Raw == "inject" || t.Raw == "injections") && i > 0 && (doers[toks[i-1].Raw] || toks[i-1].Stem == "botox" || toks[i-1].Raw == "it") {
+			return true // "do you guys do it for", "can u do botox"
+		}
+		if (t.Raw == "for" || t.Raw == "para" || t.Raw == "pa") && i > 0 && (toks[i-1].Stem == "botox" || forWhat[toks[i-1].Raw]) {
+			return true
 		}
 	}
-	return h, conf
+	return false
+}
+
+var doers = wordSet(`you u guys they ya yall`)
+
+// forWhat before "for" ask what a treatment is for ("is that for cosmetic
+// botox", "botox for my jaw").
+var forWhat = wordSet(`it that this injections injection shots shot one ones`)
+
+// compare words ask how two uses of botox differ, which the topic entries
+// (cosmetic, pain relief) answer.
+var compare = wordSet(`same different difference instead vs versus`)
+
+// otherHow follow "how" in questions of another type (duration, cost).
+var otherHow = wordSet(`long much many often soon far`)
+
+// topicAsksOther reports a message that, though it names a topic, ranks
+// ("whats the best migraine medication", "worse") or asks how long, how
+// much or how often ("how long until the migraine botox works").
+func topicAsksOther(toks []nlu.Token) bool {
+	for i, t := range toks {
+		if evaluative[t.Raw] {
+			return true
+		}
+		if (t.Raw == "how" || t.Raw == "como") && i+1 < len(toks) && otherHow[toks[i+1].Raw] {
+			return true
+		}
+		// "which pill works": a choice among options; "which kinds of
+		// pain" asks what the treatment is for.
+		if (t.Raw == "which" || t.Raw == "cual") && (i+1 == len(toks) || !kinds[toks[i+1].Raw]) {
+			return true
+		}
+	}
+	return false
+}
+
+// evaluative words ask to compare or rank, which no entry answers.
+var evaluative = wordSet(`best better worse worst wors cheapest cheaper strongest stronger fastest quickest easiest top mejor peor`)
+
+var kinds = wordSet(`kind kinds type types sort sorts tipo tipos`)
+
+// substantive reports a message sharing with the entry a word that is not
+// an everyday word, or made up wholly of the entry's words ("what does it
+// feel like"): "see you tomorrow" shares only "see" with "who will i see".
+func (e *Engine) substantive(ts []string, id string) bool {
+	all := true
+	for _, t := range ts {
+		has := e.ix.LabelHas(id, t)
+		if has && !nlu.IsCommon(t) {
+			return true
+		}
+		all = all && (has || nlu.IsNumberish(t))
+	}
+	return all
 }
 
 // topical reports a message that names one of the entry's own topics.

@@ -25,6 +25,9 @@ type Index struct {
 	maxIDF   float64
 	avgLen   float64
 	pool     sync.Pool
+	// labelTerms holds, for each label, the terms of any of its documents.
+	labelID    map[string]int32
+	labelTerms []map[int32]bool
 }
 
 // K1 and B are the BM25 parameters; short documents want little length
@@ -64,7 +67,12 @@ func (b *IndexBuilder) Add(label string, terms []string) {
 
 // Build freezes the index.
 func (b *IndexBuilder) Build() *Index {
-	ix := &Index{labels: b.labels, docLabel: b.docLbl, terms: map[string]int32{}}
+	ix := &Index{labels: b.labels, docLabel: b.docLbl, terms: map[string]int32{}, labelID: map[string]int32{}}
+	ix.labelTerms = make([]map[int32]bool, len(b.labels))
+	for l, name := range b.labels {
+		ix.labelID[name] = int32(l)
+		ix.labelTerms[l] = map[int32]bool{}
+	}
 	labelsOf := map[int32]map[int32]bool{}
 	total := 0
 	for d, doc := range b.docs {
@@ -82,6 +90,7 @@ func (b *IndexBuilder) Build() *Index {
 			}
 			seen[id] = true
 			ids = append(ids, id)
+			ix.labelTerms[b.docLbl[d]][id] = true
 			ix.postings[id] = append(ix.postings[id], int32(d))
 			if labelsOf[id] == nil {
 				labelsOf[id] = map[int32]bool{}
@@ -126,6 +135,16 @@ func (ix *Index) IDF(term string) float64 {
 		return ix.idf[id]
 	}
 	return 0
+}
+
+// LabelHas reports whether any document of label contains term.
+func (ix *Index) LabelHas(label, term string) bool {
+	l, ok := ix.labelID[label]
+	if !ok {
+		return false
+	}
+	id, ok := ix.terms[term]
+	return ok && ix.labelTerms[l][id]
 }
 
 // MaxIDF is the weight of the rarest term.
