@@ -929,6 +929,22 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 			}
 		}
 	}
+	// A worry about later ("what if my eyelid droops after", "could botox
+	// make it hard to swallow?", "worried i'll end up with droopy brows")
+	// is no report when the worry opens the symptom's own clause and that
+	// clause has no present-tense verb but the "have" of "what if i have"
+	// ("might be nothing but im having trouble swallowing" stays).
+	if hs := hypotheticalOpen(toks, s); hs >= 0 && toks[hs].Clause == clause {
+		present := false
+		for _, t := range toks[:limit] {
+			if t.Clause == clause && presentInClause[t.Raw] && t.Raw != "have" && t.Raw != "has" {
+				present = true
+			}
+		}
+		if !present {
+			return true
+		}
+	}
 	for _, t := range toks[:limit] {
 		if t.Clause == clause && presentInClause[t.Raw] {
 			return false
@@ -954,6 +970,44 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 	// needles" is a report.
 	return hypo || (habitualFaint(toks[s:end]) && phobia) || (away && other)
 }
+
+// hypotheticalOpen returns the index of the word that makes the sentence
+// of toks[s] a worry about later, or -1: "what if" or a question modal
+// ("could", "will", "would", "can", "might") opening the sentence, or a
+// worry word followed by a future ("worried i'll", "afraid it will").
+func hypotheticalOpen(toks []nlu.Token, s int) int {
+	sentence := toks[s].Sentence
+	start := true
+	for k := 0; k < s; k++ {
+		t := toks[k]
+		if t.Sentence != sentence {
+			continue
+		}
+		if start && openers[t.Raw] {
+			continue
+		}
+		if start && (questionModals[t.Raw] || (t.Raw == "what" || t.Raw == "y" || t.Raw == "que") && k+1 < s && (toks[k+1].Raw == "if" || toks[k+1].Raw == "tal" || toks[k+1].Raw == "pasa")) {
+			return k
+		}
+		start = false
+		if worryWords[t.Raw] || worryWords[t.Stem] {
+			for j := k + 1; j < s && j <= k+4; j++ {
+				if futureWords[toks[j].Raw] {
+					return k
+				}
+			}
+		}
+	}
+	return -1
+}
+
+var (
+	// openers may come before the question word of a sentence.
+	openers        = wordSet(`so and but ok okay hi hey um also then y pero oye well quick question`)
+	questionModals = wordSet(`could would will can might may`)
+	worryWords     = wordSet(`worried worry worri worries afraid scared fear nervous concerned preocupa preocupada preocupado miedo`)
+	futureWords    = wordSet(`ill will might could would gonna going end`)
+)
 
 // habitualFaint reports a faint word in the habitual present ("i faint",
 // "pass out", "me desmayo").
