@@ -24,6 +24,7 @@ puede puedo pueden hacer hace hacen quiero necesito saber buenas buenos hola gra
 var common = set(`
 yesterday today tomorrow tonight morning night week weeks month months year years day days hour hours minute minutes
 monday tuesday wednesday thursday friday saturday sunday weekend
+lunes martes miercoles jueves viernes sabado domingo manana semana mes hoy ayer tarde noche
 sister brother mother mom dad father husband wife son daughter kid kids friend family baby
 work job home school car house game last next first second other same new old good bad great best
 feel feeling felt think said says say tried tired sick fine sure okay thing wait call text
