@@ -986,7 +986,13 @@ func hypotheticalOpen(toks []nlu.Token, s int) int {
 		if start && openers[t.Raw] {
 			continue
 		}
-		if start && (questionModals[t.Raw] || (t.Raw == "what" || t.Raw == "y" || t.Raw == "que") && k+1 < s && (toks[k+1].Raw == "if" || toks[k+1].Raw == "tal" || toks[k+1].Raw == "pasa")) {
+		if start && questionModals[t.Raw] && causalBefore(toks, k+1, s) {
+			// "could botox make it hard to swallow", "will it give me a
+			// droopy eyelid"; not "could it be botox that my eyelid droops",
+			// which asks about a symptom the writer has.
+			return k
+		}
+		if start && (t.Raw == "what" || t.Raw == "y" || t.Raw == "que") && k+1 < s && (toks[k+1].Raw == "if" || toks[k+1].Raw == "tal" || toks[k+1].Raw == "pasa") {
 			return k
 		}
 		start = false
@@ -1001,7 +1007,18 @@ func hypotheticalOpen(toks []nlu.Token, s int) int {
 	return -1
 }
 
+// causalBefore reports a verb of causing among toks[from:to].
+func causalBefore(toks []nlu.Token, from, to int) bool {
+	for _, t := range toks[from:to] {
+		if causalVerbs[t.Raw] {
+			return true
+		}
+	}
+	return false
+}
+
 var (
+	causalVerbs = wordSet(`make makes cause causes give gives lead leads result trigger get end`)
 	// openers may come before the question word of a sentence.
 	openers        = wordSet(`so and but ok okay hi hey um also then y pero oye well quick question`)
 	questionModals = wordSet(`could would will can might may`)
