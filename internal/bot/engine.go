@@ -257,6 +257,10 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		lang = "en"
 	}
 	if len(an.Tokens) == 0 {
+		// A bare "?" asks something we cannot tell: staff follow up.
+		if strings.Contains(text, "?") || strings.Contains(text, "¿") {
+			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "bare question mark")
+		}
 		// Emoji, punctuation or nothing at all.
 		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false, "no words")
 	}
@@ -722,14 +726,19 @@ func followUp(an nlu.Analysis) bool {
 // thanks open a closing ("Thank you for the information, have a great
 // day."): such a message without a question is smalltalk however many
 // topic words it repeats.
+// wishVerbs follow "que" in a Spanish good wish ("que tenga buen día",
+// "que le vaya bien").
+var wishVerbs = wordSet(`tenga tengan tengas pase pasen pases le les te este esten`)
+
 var thanks = wordSet(`thanks thank thx ty appreciate gracias`)
 
 func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
 	if an.Text.Question || len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw] {
 		return false
 	}
-	for _, t := range an.Tokens {
-		if questionWords[t.Raw] {
+	for i, t := range an.Tokens {
+		// "que tenga buen día" wishes, it does not ask.
+		if questionWords[t.Raw] && !(t.Raw == "que" && i+1 < len(an.Tokens) && wishVerbs[an.Tokens[i+1].Raw]) {
 			return false
 		}
 	}
