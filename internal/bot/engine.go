@@ -305,7 +305,12 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	if q := an.Text.QSentences; len(q) > 0 && an.Tokens[len(an.Tokens)-1].Sentence > 0 {
 		qt := mask(an.Tokens, func(t nlu.Token) bool { return !slices.Contains(q, t.Sentence) })
 		if n := len(terms(qt)); n > 0 && n < len(an.Terms) {
-			if h2, c2 := e.search(qt); c2 >= minConfidence || c2 > conf {
+			h2, c2 := e.search(qt)
+			// "I have had migraines for years. Could Botox help me?": a
+			// help question naming no subject asks about the subject the
+			// story names.
+			keep := conf >= minConfidence && helpForm(qt) && !e.topical(terms(qt), h2.Label) && e.topical(terms(an.Tokens), hit.Label)
+			if !keep && (c2 >= minConfidence || c2 > conf) {
 				hit, conf = h2, c2
 			}
 		}
@@ -448,8 +453,16 @@ var otherHow = wordSet(`long much many often soon far`)
 // ("whats the best migraine medication", "worse") or asks how long, how
 // much or how often ("how long until the migraine botox works").
 func topicAsksOther(toks []nlu.Token) bool {
+	last := toks[len(toks)-1].Sentence
+	short := 0
+	for _, t := range toks {
+		if t.Sentence == last {
+			short++
+		}
+	}
 	for i, t := range toks {
-		if evaluative[t.Raw] {
+		// "Best, Sam" / "Best regards" signs off, it does not rank.
+		if evaluative[t.Raw] && !(last > 0 && t.Sentence == last && short <= 3) {
 			return true
 		}
 		if (t.Raw == "how" || t.Raw == "como") && i+1 < len(toks) && otherHow[toks[i+1].Raw] {
@@ -648,11 +661,42 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 			}
 		}
 	}
+	// "does botox for pain work the same way as the wrinkle kind": what
+	// follows "as/than/from" after a comparison word is the baseline.
+	for i, t := range toks {
+		if !compareTo[t.Raw] || i == 0 {
+			continue
+		}
+		near := false
+		for k := max(0, i-4); k < i; k++ {
+			near = near || compare[toks[k].Raw] || toks[k].Raw == "similar"
+		}
+		if !near {
+			continue
+		}
+		content := 0
+		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 3; k++ {
+			if nlu.IsStopword(toks[k].Raw) {
+				continue
+			}
+			content++
+			if len(e.topic[toks[k].Stem]) > 0 {
+				if drop == nil {
+					drop = make([]bool, len(toks))
+				}
+				drop[k], found = true, true
+			}
+		}
+	}
 	if !found {
 		return nil
 	}
 	return drop
 }
+
+// compareTo introduce the baseline of a comparison ("same as", "different
+// from", "better than").
+var compareTo = wordSet(`as than from to que`)
 
 // confidence combines how much of the message the best document explains,
 // how much of that document the message covers, and the margin to the
