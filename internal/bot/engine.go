@@ -38,6 +38,8 @@ type Engine struct {
 	// topic word's stem to the entries it names.
 	cues  []entryCues
 	topic map[string][]string
+	// hasTopics are the topic entries (migraine, tmj, pain-relief...).
+	hasTopics map[string]bool
 }
 
 type entryCues struct {
@@ -153,6 +155,7 @@ func NewEngine(set *faq.Set) *Engine {
 		e.exceptions = compile(it.Exceptions)
 	}
 	e.topic = map[string][]string{}
+	e.hasTopics = map[string]bool{}
 	for _, en := range set.Entries {
 		if ps := compile(en.Cues); len(ps) > 0 {
 			e.cues = append(e.cues, entryCues{en.ID, ps})
@@ -161,6 +164,7 @@ func NewEngine(set *faq.Set) *Engine {
 			for _, t := range e.an.Terms(w) {
 				if !slices.Contains(e.topic[t], en.ID) {
 					e.topic[t] = append(e.topic[t], en.ID)
+					e.hasTopics[en.ID] = true
 				}
 			}
 		}
@@ -369,8 +373,44 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 			}
 		}
 	}
+	// A topic entry's cue ("for this condition") does not count when the
+	// message names another entry's topic and not its own: "temporomandibular
+	// disorder, do you treat this condition?" asks about tmj.
+	if len(boost) > 0 {
+		named := map[string]bool{}
+		for _, t := range ts {
+			for _, id := range e.topic[t] {
+				named[id] = true
+			}
+		}
+		if len(named) > 0 {
+			for id := range boost {
+				if e.hasTopics[id] && !named[id] {
+					delete(boost, id)
+				}
+			}
+		}
+	}
 	h := e.ix.SearchBoost(ts, boost)
 	cued := boost[h.Label] > 0
+	// A topic entry won on words alone while the message names exactly
+	// one other topic entry's subject: that entry answers (uncued).
+	if !cued && e.hasTopics[h.Label] && !e.topical(ts, h.Label) {
+		var only string
+		n := 0
+		for _, t := range ts {
+			for _, id := range e.topic[t] {
+				if id != only {
+					only, n = id, n+1
+				}
+			}
+		}
+		if n == 1 && e.hasTopics[only] {
+			if h2 := e.ix.SearchBoost(ts, map[string]float64{only: cueBoost}); h2.Label == only {
+				h = h2
+			}
+		}
+	}
 	conf := e.confidence(ts, h, cued)
 	if cued || strings.HasPrefix(h.Label, intentPrefix) {
 		return h, conf
@@ -416,7 +456,7 @@ func (e *Engine) unexplained(ts []string, id string) bool {
 
 // helpWords ask whether a treatment helps or is offered for a subject.
 var helpWords = wordSet(`help helps helped helping work works worked working worth treat treats treated treating treatment treatments
-fix fixes prevent relieve relax stop option options offer offers offered available get use
+fix fixes prevent relieve relax stop option options offer offers offered available get use provide provides
 ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen`)
 
 // helpForm reports the question "does it help / do you offer it for

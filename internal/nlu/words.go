@@ -53,8 +53,20 @@ func set(s string) map[string]bool {
 	return m
 }
 
-// IsCommon reports an everyday word (narrative, not topic).
-func IsCommon(w string) bool { return common[w] }
+// IsCommon reports an everyday word (narrative, not topic), given as a
+// word or as its stem ("office" and "offic").
+func IsCommon(w string) bool { return common[w] || commonStems[w] }
+
+// commonStems are the stems of the everyday words.
+var commonStems = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range common {
+		if s := Stem(w); s != w {
+			m[s] = true
+		}
+	}
+	return m
+}()
 
 // IsStopword reports whether a folded word carries no topic.
 func IsStopword(w string) bool { return stopwords[w] }
