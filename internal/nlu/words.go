@@ -27,7 +27,7 @@ monday tuesday wednesday thursday friday saturday sunday weekend
 lunes martes miercoles jueves viernes sabado domingo manana semana mes hoy ayer tarde noche
 sister brother mother mom dad father husband wife son daughter kid kids friend family baby
 work job home school car house game last next first second other same new old good bad great best
-feel feeling felt think said says say tried tired sick fine sure okay thing wait call text
+feel feeling felt think said says say tried tired sick fine sure okay thing wait call text provide provides provided providing
 make made take took give gave come came see saw look looks find found use used need needs
 again back away down only maybe because while since until
 note notes cancer plan rest team dear letter paper sign signs office practice
