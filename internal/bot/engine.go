@@ -683,6 +683,11 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 			i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para" || strings.HasPrefix(toks[i+1].Raw, "for "))) {
 			continue
 		}
+		// "just for looks or only medical" offers two alternatives: neither
+		// is the baseline of the other.
+		if orOnlyAfter(toks, i) {
+			continue
+		}
 		if drop == nil {
 			drop = make([]bool, len(toks))
 		}
@@ -732,6 +737,16 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 		return nil
 	}
 	return drop
+}
+
+// orOnlyAfter reports "or only/just" later in the clause of toks[i].
+func orOnlyAfter(toks []nlu.Token, i int) bool {
+	for k := i + 1; k+1 < len(toks) && toks[k].Clause == toks[i].Clause; k++ {
+		if (toks[k].Raw == "or" || toks[k].Raw == "o") && baseline[toks[k+1].Raw] {
+			return true
+		}
+	}
+	return false
 }
 
 // compareTo introduce the baseline of a comparison ("same as", "different
