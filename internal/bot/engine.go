@@ -314,6 +314,10 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			// help question naming no subject asks about the subject the
 			// story names.
 			keep := conf >= minConfidence && helpForm(qt) && !e.topical(terms(qt), h2.Label) && e.topical(terms(an.Tokens), hit.Label)
+			// "I read about hormone replacement. What does it involve?": a
+			// question that neither cues nor names its entry leans on the
+			// story, which decides when it is clear.
+			keep = keep || conf >= minConfidence && h2.Label != hit.Label && !e.cuedFor(qt, h2.Label) && !e.topical(terms(qt), h2.Label)
 			if !keep && (c2 >= minConfidence || c2 > conf) {
 				hit, conf = h2, c2
 			}
@@ -438,6 +442,21 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	// Without a cue the match is never a sure one.
 	conf = math.Min(conf, uncuedCap)
 	return h, conf
+}
+
+// cuedFor reports a message matching one of the entry's cues.
+func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
+	for _, c := range e.cues {
+		if c.id != id {
+			continue
+		}
+		for i := range c.ps {
+			if c.ps[i].Find(toks, false) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unexplained reports a content word of the message that the entry's
