@@ -327,7 +327,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// cuánto dura") or names as the baseline ("i thought it was only
 	// cosmetic, do you use it for pain?") do not say what is asked: the
 	// message without them decides when it is clear enough.
-	for _, drop := range [][]bool{e.negatedWords(an.Tokens), e.baselineWords(an.Tokens)} {
+	for k, drop := range [][]bool{e.negatedWords(an.Tokens), e.baselineWords(an.Tokens)} {
 		if drop == nil {
 			continue
 		}
@@ -336,7 +336,14 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if len(terms(vt)) == 0 {
 			continue
 		}
-		if h2, c2 := e.search(vt); c2 >= minConfidence && (c2 > conf || h2.Label != hit.Label) {
+		h2, c2 := e.search(vt)
+		// A comparison whose baseline is hidden ("does the pain kind work
+		// the same way as the cosmetic kind") asks about the topic left,
+		// when the whole message had an answer.
+		if k == 1 && c2 < minConfidence && conf >= minConfidence && h2.Label != hit.Label && e.hasTopics[h2.Label] && e.topical(terms(vt), h2.Label) && compares(vt) {
+			c2 = minConfidence
+		}
+		if c2 >= minConfidence && (c2 > conf || h2.Label != hit.Label) {
 			hit, conf = h2, c2
 		}
 	}
@@ -756,6 +763,16 @@ func (e *Engine) baselineWords(toks []nlu.Token) []bool {
 		return nil
 	}
 	return drop
+}
+
+// compares reports a comparison word ("same", "different", "vs").
+func compares(toks []nlu.Token) bool {
+	for _, t := range toks {
+		if compare[t.Raw] || t.Raw == "similar" {
+			return true
+		}
+	}
+	return false
 }
 
 // orOnlyAfter reports "or only/just" later in the clause of toks[i].
