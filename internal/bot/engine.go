@@ -371,16 +371,37 @@ func (e *Engine) Decide(text string, c Context) Decision {
 func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	ts := terms(toks)
 	var boost map[string]float64
+	// Per cued entry: whether a cue of two or more slots has the entry's
+	// own topic inside its match ("how does it help the pain": the subject
+	// of the question).
+	var subject map[string]bool
 	for _, c := range e.cues {
 		for i := range c.ps {
 			// Negation does not change what kind of question it is
 			// ("no entiendo qué es el botox").
-			if c.ps[i].Find(toks, false) >= 0 {
-				if boost == nil {
-					boost = map[string]float64{}
+			s, end := c.ps[i].Span(toks, false)
+			if s < 0 {
+				continue
+			}
+			if boost == nil {
+				boost, subject = map[string]float64{}, map[string]bool{}
+			}
+			boost[c.id] = cueBoost
+			if c.ps[i].Slots() >= 2 && e.hasTopics[c.id] {
+				for _, t := range toks[s:end] {
+					if slices.Contains(e.topic[t.Stem], c.id) {
+						subject[c.id] = true
+					}
 				}
-				boost[c.id] = cueBoost
-				break
+			}
+		}
+	}
+	if len(boost) > 1 {
+		// Several kinds of question match: the subject decides ("how does
+		// botox take the pain away" asks about pain, not what botox is).
+		for id := range boost {
+			if len(subject) > 0 && !subject[id] {
+				delete(boost, id)
 			}
 		}
 	}

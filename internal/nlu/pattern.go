@@ -113,6 +113,10 @@ func (s *slot) match(t Token) bool {
 
 // Find returns the start of the first match of p in toks, or -1. With
 // skipNegated, a match preceded by a negation in its clause is passed over.
+// Slots is how many word slots the pattern has: a longer cue names a more
+// specific question form.
+func (p *Pattern) Slots() int { return len(p.slots) }
+
 func (p *Pattern) Find(toks []Token, skipNegated bool) int {
 	i, _ := p.Span(toks, skipNegated)
 	return i
