@@ -806,6 +806,9 @@ func orOnlyAfter(toks []nlu.Token, i int) bool {
 	return false
 }
 
+// greetings are the words that, alone with a question mark, still greet.
+var greetings = wordSet(`hi hello hey hola helo hello buenas oye`)
+
 // compareTo introduce the baseline of a comparison ("same as", "different
 // from", "better than").
 var compareTo = wordSet(`as than from to que`)
@@ -889,7 +892,10 @@ var wishVerbs = wordSet(`tenga tengan tengas pase pasen pases le les te este est
 var thanks = wordSet(`thanks thank thx ty appreciate gracias`)
 
 func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
-	if an.Text.Question || len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw] {
+	// "hello?" / "hola?": a lone greeting with a question mark checks
+	// whether anyone is there; it asks nothing else.
+	greetingOnly := len(an.Tokens) == 1 && greetings[an.Tokens[0].Raw]
+	if an.Text.Question && !greetingOnly || len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw] {
 		return false
 	}
 	for i, t := range an.Tokens {
