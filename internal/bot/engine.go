@@ -348,6 +348,16 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		}
 	}
 
+	// The question alone: a message whose question has an entry's cue but
+	// whose other words (a greeting, a sign-off with a name, a story, "on
+	// a scale of 1-10", "i forgot") leave it below the bar is read as the
+	// clause, then the sentence, that holds the cue.
+	if conf < minConfidence {
+		if h2, c2 := e.focus(an.Tokens); c2 >= minConfidence {
+			hit, conf = h2, c2
+		}
+	}
+
 	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4 || thanks[an.Tokens[0].Raw]) {
 		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "smalltalk")
 	}
@@ -1207,4 +1217,37 @@ func habitualFaint(span []nlu.Token) bool {
 		}
 	}
 	return false
+}
+
+// focus searches the clause, then the sentence, of each cue match on its
+// own, and returns the best reading answered by the cued entry itself.
+func (e *Engine) focus(toks []nlu.Token) (nlu.Hit, float64) {
+	var best nlu.Hit
+	var bestConf float64
+	for _, c := range e.cues {
+		for i := range c.ps {
+			s, _ := c.ps[i].Span(toks, false)
+			if s < 0 {
+				continue
+			}
+			for _, sameSentence := range []bool{false, true} {
+				at := toks[s]
+				ft := mask(toks, func(t nlu.Token) bool {
+					if sameSentence {
+						return t.Sentence != at.Sentence
+					}
+					return t.Clause != at.Clause
+				})
+				n := len(terms(ft))
+				if n == 0 || n == len(terms(toks)) {
+					continue
+				}
+				h, cf := e.search(ft)
+				if h.Label == c.id && cf > bestConf && e.cuedFor(ft, c.id) {
+					best, bestConf = h, cf
+				}
+			}
+		}
+	}
+	return best, bestConf
 }
