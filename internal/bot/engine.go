@@ -514,7 +514,8 @@ func (e *Engine) unexplained(ts []string, id string) bool {
 // helpWords ask whether a treatment helps or is offered for a subject.
 var helpWords = wordSet(`help helps helped helping work works worked working worth treat treats treated treating treatment treatments
 fix fixes prevent relieve relax stop option options offer offers offered available get use provide provides
-ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen`)
+ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen
+legit relief effective results alivio efectivo`)
 
 // helpForm reports the question "does it help / do you offer it for
 // <topic>": a help word, or "botox|it for <something>".
@@ -533,7 +534,7 @@ func helpForm(toks []nlu.Token) bool {
 	return false
 }
 
-var doers = wordSet(`you u guys they ya yall`)
+var doers = wordSet(`you u guys they ya yall flsps clinic office practice ashley`)
 
 // forWhat before "for" ask what a treatment is for ("is that for cosmetic
 // botox", "botox for my jaw").
