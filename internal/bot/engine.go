@@ -521,7 +521,11 @@ legit relief effective results alivio efectivo`)
 // <topic>": a help word, or "botox|it for <something>".
 func helpForm(toks []nlu.Token) bool {
 	for i, t := range toks {
-		if helpWords[t.Raw] || helpWords[t.Stem] || compare[t.Raw] {
+		if helpWords[t.Raw] || helpWords[t.Stem] {
+			return true
+		}
+		// "the same way as", not "the same day as" (scheduling).
+		if compare[t.Raw] && !(i+1 < len(toks) && sameWhen[toks[i+1].Raw]) {
 			return true
 		}
 		if (t.Raw == "do" || t.Raw == "inject" || t.Raw == "injections") && i > 0 && (doers[toks[i-1].Raw] || toks[i-1].Stem == "botox" || toks[i-1].Raw == "it") {
@@ -533,6 +537,8 @@ func helpForm(toks []nlu.Token) bool {
 	}
 	return false
 }
+
+var sameWhen = wordSet(`day days time visit appointment appt dia vez cita`)
 
 var doers = wordSet(`you u guys they ya yall flsps clinic office practice ashley`)
 
