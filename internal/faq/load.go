@@ -16,6 +16,8 @@ import (
 	_ "time/tzdata" // the clinic's time zone must resolve on minimal images
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flsps/faqbot/internal/phone"
 )
 
 // Severity of a lint or load problem.
@@ -493,7 +495,7 @@ func (l *loader) clinicDoc(file string, n *yaml.Node) {
 					Phone: l.str(file, sf["phone"], "phone"),
 					Email: l.str(file, sf["email"], "email"),
 				}
-				if st.Phone != "" && !isE164(st.Phone) {
+				if st.Phone != "" && !phone.IsE164(st.Phone) {
 					l.add(file, sf["phone"].Line, Error, "staff phone %q is not E.164 (+15555550100)", st.Phone)
 				}
 				c.Staff = append(c.Staff, st)
@@ -501,18 +503,6 @@ func (l *loader) clinicDoc(file string, n *yaml.Node) {
 		}
 	}
 	l.set.Clinic = c
-}
-
-func isE164(s string) bool {
-	if len(s) < 8 || len(s) > 16 || s[0] != '+' {
-		return false
-	}
-	for _, r := range s[1:] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func sscanSpan(s string, h1, m1, h2, m2 *int) (int, error) {
