@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/flsps/faqbot/internal/nlu"
+)
+
+// This file decides whether an emergency pattern's match is a symptom the
+// writer (or someone with them) has now, or only a worry, a general
+// question, a needle phobia or someone else's past. Recall comes first:
+// any sign of the present keeps the emergency.
+
+// Words that place an urgent symptom outside the patient's present:
+// something read or asked in general ("can botox ever cause trouble
+// swallowing?"), a fear of needles ("i pass out at the sight of needles"),
+// or a third person's past elsewhere ("my sister had double vision after
+// botox at another place"). Used only when nothing in the message says the
+// symptom is happening now (see notCurrent).
+var (
+	hypothetical = wordSet(`read heard hear ever cause causes give gives possible risk risks chance chances common rare happen happens side`)
+	phobiaObject = wordSet(`needle needles blood sight aguja agujas sangre`)
+	elsewhere    = wordSet(`elsewhere somewhere spa another`)
+	thirdParty   = wordSet(`sister brother friend friends mom mother dad father husband wife cousin aunt uncle coworker neighbor someone people person hermana hermano amiga amigo mama papa esposo esposa`)
+	// Any of these anywhere keeps the emergency: time words of the present,
+	// "is it normal", asking for help.
+	presentAnywhere = wordSet(`now since still today tonight yesterday currently started starting worse worsening normal help 911 er hospital urgent ahora todavia hoy ayer desde ayuda urgente emergencia`)
+	// Any of these in the symptom's own clause keeps it: present tense.
+	presentInClause = wordSet(`is am im are has have having cant cannot feel feels feeling keeps keep getting got`)
+)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// notCurrent reports an emergency match toks[s:end] that is clearly not a
+// symptom the writer (or someone with them) has now. Recall first: any
+// present-time word in the message, or a present-tense verb in the
+// symptom's clause, keeps the emergency.
+func notCurrent(toks []nlu.Token, s, end int) bool {
+	for _, t := range toks {
+		if presentAnywhere[t.Raw] {
+			return false
+		}
+	}
+	clause, sentence := toks[s].Clause, toks[s].Sentence
+	// A habitual faint ("i pass out at the sight of needles", "me desmayo
+	// con las agujas") is a phobia, and the question after it ("how bad is
+	// this gonna be") is no present-tense report: only the words up to the
+	// symptom are read for the tense then. "fainted", "passing out", "feel
+	// faint" are not habitual.
+	limit := len(toks)
+	if habitualFaint(toks[s:end]) {
+		for _, t := range toks {
+			if t.Sentence == sentence && phobiaObject[t.Raw] {
+				limit = end
+			}
+		}
+	}
+	// A worry about later ("what if my eyelid droops after", "could botox
+	// make it hard to swallow?", "worried i'll end up with droopy brows")
+	// is no report when the worry opens the symptom's own clause and that
+	// clause has no present-tense verb but the "have" of "what if i have"
+	// ("might be nothing but im having trouble swallowing" stays).
+	if hs := hypotheticalOpen(toks, s); hs >= 0 && toks[hs].Clause == clause {
+		present := false
+		for _, t := range toks[:limit] {
+			if t.Clause == clause && presentInClause[t.Raw] && t.Raw != "have" && t.Raw != "has" {
+				present = true
+			}
+		}
+		if !present {
+			return true
+		}
+	}
+	for _, t := range toks[:limit] {
+		if t.Clause == clause && presentInClause[t.Raw] {
+			return false
+		}
+	}
+	var hypo, phobia, away, other bool
+	for k, t := range toks {
+		if t.Sentence != sentence {
+			continue
+		}
+		switch {
+		case k < s && hypothetical[t.Raw]:
+			hypo = true
+		case phobiaObject[t.Raw] && (k < s || k >= end):
+			phobia = true
+		case elsewhere[t.Raw]:
+			away = true
+		case k < s && thirdParty[t.Raw]:
+			other = true
+		}
+	}
+	// Only a habitual faint is a phobia: "i fainted after the shot, i hate
+	// needles" is a report.
+	return hypo || (habitualFaint(toks[s:end]) && phobia) || (away && other)
+}
+
+// hypotheticalOpen returns the index of the word that makes the sentence
+// of toks[s] a worry about later, or -1: "what if" or a question modal
+// ("could", "will", "would", "can", "might") opening the sentence, or a
+// worry word followed by a future ("worried i'll", "afraid it will").
+func hypotheticalOpen(toks []nlu.Token, s int) int {
+	sentence := toks[s].Sentence
+	start := true
+	for k := 0; k < s; k++ {
+		t := toks[k]
+		if t.Sentence != sentence {
+			continue
+		}
+		if start && openers[t.Raw] {
+			continue
+		}
+		if start && questionModals[t.Raw] && causalBefore(toks, k+1, s) {
+			// "could botox make it hard to swallow", "will it give me a
+			// droopy eyelid"; not "could it be botox that my eyelid droops",
+			// which asks about a symptom the writer has.
+			return k
+		}
+		if start && (t.Raw == "what" || t.Raw == "y" || t.Raw == "que") && k+1 < s && (toks[k+1].Raw == "if" || toks[k+1].Raw == "tal" || toks[k+1].Raw == "pasa") {
+			return k
+		}
+		start = false
+		if worryWords[t.Raw] || worryWords[t.Stem] {
+			for j := k + 1; j < s && j <= k+4; j++ {
+				if futureWords[toks[j].Raw] {
+					return k
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// causalBefore reports a verb of causing among toks[from:to].
+func causalBefore(toks []nlu.Token, from, to int) bool {
+	for _, t := range toks[from:to] {
+		if causalVerbs[t.Raw] {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	causalVerbs = wordSet(`make makes cause causes give gives lead leads result trigger get end`)
+	// openers may come before the question word of a sentence.
+	openers        = wordSet(`so and but ok okay hi hey um also then y pero oye well quick question`)
+	questionModals = wordSet(`could would will can might may`)
+	worryWords     = wordSet(`worried worry worri worries afraid scared fear nervous concerned preocupa preocupada preocupado miedo`)
+	futureWords    = wordSet(`ill will might could would gonna going end`)
+)
+
+// habitualFaint reports a faint word in the habitual present ("i faint",
+// "pass out", "me desmayo").
+func habitualFaint(span []nlu.Token) bool {
+	for _, t := range span {
+		switch t.Raw {
+		case "faint", "faints", "pass", "desmayo", "desmaya":
+			return true
+		}
+	}
+	return false
+}
