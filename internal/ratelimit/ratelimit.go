@@ -60,6 +60,13 @@ func New(r rate.Limit, burst int, maxKeys int) *Limiter {
 		keys: make(map[string]*list.Element), lru: list.New()}
 }
 
+// WithClock makes the limiter read time from now (tests that move time use
+// it) and returns it.
+func (l *Limiter) WithClock(now func() time.Time) *Limiter {
+	l.now = now
+	return l
+}
+
 // Allow reports whether an event for key may happen now, and counts it.
 func (l *Limiter) Allow(key string) bool {
 	if l.r == rate.Inf {

@@ -255,8 +255,8 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 	addr := c.clientAddr(r)
 	// Both buckets pay for each attempt, so neither a guessed account nor a
 	// busy address can be used to try passwords fast.
-	okAddr := c.limAddr.allow("addr:" + addr)
-	okAcct := c.limAcct.allow("acct:" + email)
+	okAddr := c.limAddr.Allow("addr:" + addr)
+	okAcct := c.limAcct.Allow("acct:" + email)
 	if !okAddr || !okAcct {
 		c.audit(r.Context(), r, nil, email, "login_failed", nil, "rate limited")
 		c.log.Warn("staff: sign-in rate limited", "remote", addr)

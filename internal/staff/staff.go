@@ -23,8 +23,10 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/time/rate"
 
 	"github.com/flsps/faqbot/internal/phone"
+	"github.com/flsps/faqbot/internal/ratelimit"
 	"github.com/flsps/faqbot/internal/store"
 )
 
@@ -76,8 +78,8 @@ type Console struct {
 	now     func() time.Time
 	tpl     *templates
 	hub     *hub
-	limAcct *limiter // sign-in attempts per account (email as typed, normalised)
-	limAddr *limiter // sign-in attempts per remote address
+	limAcct *ratelimit.Limiter // sign-in attempts per account (email as typed, normalised)
+	limAddr *ratelimit.Limiter // sign-in attempts per remote address
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown accounts (equal timing)
@@ -106,8 +108,8 @@ func New(o Options) *Console {
 	c.hub = newHub()
 	// An account gets 5 quick attempts, then one a minute; an address
 	// (a front desk may share one) 20, then one every 3 seconds.
-	c.limAcct = newLimiter(1.0/60, 5, 10000, c.now)
-	c.limAddr = newLimiter(1.0/3, 20, 10000, c.now)
+	c.limAcct = ratelimit.New(rate.Limit(1.0/60), 5, 10000).WithClock(c.now)
+	c.limAddr = ratelimit.New(rate.Limit(1.0/3), 20, 10000).WithClock(c.now)
 	return c
 }
 
