@@ -38,7 +38,7 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 			return 2
 		}
 	}
-	st, err := openStore(ctx, *dataDir)
+	st, err := store.OpenDataDir(ctx, *dataDir)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot escalations:", err)
 		return 1

@@ -30,7 +30,7 @@ func staffCLI(t *testing.T, dataDir, stdin string, args ...string) (int, string,
 
 func staffTestStore(t *testing.T, dataDir string) *store.SQL {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, DBFile))
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, store.DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,6 @@ import (
 	"github.com/flsps/faqbot/internal/store"
 )
 
-// DBFile is the SQLite file's name inside the data directory.
-const DBFile = "faqbot.db"
-
 // Options configure New.
 type Options struct {
 	Config *config.Config
@@ -78,7 +75,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile))
+	st, err := store.OpenDataDir(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -115,11 +112,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		s.worker.SendSMS = s.sender.Send
 	}
 	if cfg.StaffWebhookURL != "" {
-		hook := &notify.Webhook{Client: &http.Client{Timeout: 10 * time.Second}}
+		client := &http.Client{Timeout: 10 * time.Second}
 		s.worker.PostWebhook = func(ctx context.Context, url, body string) error {
-			h := *hook
-			h.URL = url
-			return h.PostJSON(ctx, json.RawMessage(body))
+			return (&notify.Webhook{URL: url, Client: client}).PostJSON(ctx, json.RawMessage(body))
 		}
 	}
 

@@ -28,6 +28,15 @@ type SQL struct {
 
 var _ Store = (*SQL)(nil)
 
+// DBFile is the SQLite file's name inside faqbot's data directory.
+const DBFile = "faqbot.db"
+
+// OpenDataDir opens the store every faqbot command shares: SQLite in
+// dataDir (FAQBOT_DATA_DIR).
+func OpenDataDir(ctx context.Context, dataDir string) (*SQL, error) {
+	return OpenSQLite(ctx, filepath.Join(dataDir, DBFile))
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database at path, with
 // WAL, a 5 s busy timeout and foreign keys on, and applies any pending
 // migrations in one transaction.
