@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,19 +20,22 @@ func init() {
 
 // parseArgs parses flags that may come before or after positional
 // arguments ("ask --json TEXT" and "ask TEXT --json" alike). A lone "--"
-// ends the flags.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
+// ends the flags. When ok is false, code is the exit code (0 after --help,
+// 2 after a bad flag).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, false
+			}
+			return nil, 2, false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			return pos, 0, true
 		}
 		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			return append(pos, args[1:]...), 0, true
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
@@ -60,12 +64,9 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [TEXT]\nWith no TEXT, decides each line of standard input.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	e, ok := loadEngine(env, *dir)
 	if !ok {

@@ -210,12 +210,9 @@ func runEval(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "Usage: faqbot eval [--faq DIR] [--min-accuracy X] FILE.jsonl")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()

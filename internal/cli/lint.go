@@ -18,12 +18,9 @@ func runLint(ctx context.Context, env *Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	dir := fs.String("faq", "./faq", "FAQ directory")
 	quiet := fs.Bool("q", false, "print problems only, not each answer's segment count")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	pos, code, ok := parseArgs(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) == 1 && *dir == "./faq" {
 		*dir = pos[0] // "faqbot lint DIR" also works
