@@ -85,11 +85,7 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 
 	switch sub {
 	case "add":
-		pw, generated, err := readOrGeneratePassword(env)
-		if err != nil {
-			return fail(err)
-		}
-		hash, err := staff.HashPassword(pw)
+		pw, hash, generated, err := newPassword(env)
 		if err != nil {
 			return fail(err)
 		}
@@ -126,11 +122,7 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			return fail(noAccount(err, *email))
 		}
-		pw, generated, err := readOrGeneratePassword(env)
-		if err != nil {
-			return fail(err)
-		}
-		hash, err := staff.HashPassword(pw)
+		pw, hash, generated, err := newPassword(env)
 		if err != nil {
 			return fail(err)
 		}
@@ -198,6 +190,15 @@ func noAccount(err error, email string) error {
 		return fmt.Errorf("no account for %s (see 'faqbot staff list')", email)
 	}
 	return err
+}
+
+// newPassword is readOrGeneratePassword and its hash.
+func newPassword(env *Env) (pw, hash string, generated bool, err error) {
+	if pw, generated, err = readOrGeneratePassword(env); err != nil {
+		return "", "", false, err
+	}
+	hash, err = staff.HashPassword(pw)
+	return pw, hash, generated, err
 }
 
 // readOrGeneratePassword reads the first line of a piped standard input;
