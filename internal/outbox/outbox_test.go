@@ -19,7 +19,25 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func setup(t *testing.T) (*store.SQL, *twiliotest.Server, *outbox.Worker, *clock) {
+// epochs are the dates the clock-driven tests run at: far in the past, near
+// now and far ahead, so a test that mixes the fake clock with the real one
+// fails on any day, not only once the calendar passes its date.
+var epochs = []time.Time{
+	time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC),
+	time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC),
+	time.Date(2099, 12, 31, 23, 0, 0, 0, time.UTC),
+}
+
+// atEveryEpoch runs fn once per epoch as a subtest.
+func atEveryEpoch(t *testing.T, fn func(t *testing.T, start time.Time)) {
+	for _, e := range epochs {
+		t.Run(e.Format("2006"), func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// setup opens a store and a worker that share one fake clock starting at
+// start.
+func setup(t *testing.T, start time.Time) (*store.SQL, *twiliotest.Server, *outbox.Worker, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "faqbot.db"))
@@ -32,7 +50,8 @@ func setup(t *testing.T) (*store.SQL, *twiliotest.Server, *outbox.Worker, *clock
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)}
+	c := &clock{t: start}
+	st.SetClock(c.now)
 	w := &outbox.Worker{Store: st, SendSMS: sender.Send, Permanent: sms.IsPermanent, Now: c.now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BaseBackoff: time.Second}
 	return st, tw, w, c
@@ -56,71 +75,78 @@ func booking(t *testing.T, st store.Store, sid string, staff ...string) store.Ex
 }
 
 func TestRetriesUntilTwilioAccepts(t *testing.T) {
-	st, tw, w, c := setup(t)
-	ctx := context.Background()
-	res := booking(t, st, "SM00000000000000000000000000000001", "+15615550199")
-	tw.FailNext(2, 500)
+	atEveryEpoch(t, func(t *testing.T, start time.Time) {
+		st, tw, w, c := setup(t, start)
+		ctx := context.Background()
+		res := booking(t, st, "SM00000000000000000000000000000001", "+15615550199")
+		tw.FailNext(2, 500)
 
-	for i := 0; i < 3; i++ {
-		if n := w.RunOnce(ctx); n != 1 {
-			t.Fatalf("round %d: handled %d items, want 1", i, n)
+		for i := 0; i < 3; i++ {
+			if n := w.RunOnce(ctx); n != 1 {
+				t.Fatalf("round %d: handled %d items, want 1", i, n)
+			}
+			if w.RunOnce(ctx) != 0 {
+				t.Fatal("a failed item must wait for its backoff")
+			}
+			c.t = c.t.Add(time.Hour)
 		}
-		if w.RunOnce(ctx) != 0 {
-			t.Fatal("a failed item must wait for its backoff")
+		msgs := tw.Messages()
+		if len(msgs) != 1 || msgs[0].To != "+15615550199" {
+			t.Fatalf("sent %+v", msgs)
 		}
-		c.t = c.t.Add(time.Hour)
-	}
-	msgs := tw.Messages()
-	if len(msgs) != 1 || msgs[0].To != "+15615550199" {
-		t.Fatalf("sent %+v", msgs)
-	}
-	want := "New booking escalation #" + itoa(res.Escalation.ID)
-	if msgs[0].Body != want {
-		t.Fatalf("alert body %q, want %q", msgs[0].Body, want)
-	}
-	if p, f, _ := st.OutboxStats(ctx); p != 0 || f != 0 {
-		t.Fatalf("pending %d failed %d", p, f)
-	}
+		want := "New booking escalation #" + itoa(res.Escalation.ID)
+		if msgs[0].Body != want {
+			t.Fatalf("alert body %q, want %q", msgs[0].Body, want)
+		}
+		if p, f, _ := st.OutboxStats(ctx); p != 0 || f != 0 {
+			t.Fatalf("pending %d failed %d", p, f)
+		}
+	})
 }
 
 func TestPermanentRefusalIsNotRetried(t *testing.T) {
-	st, tw, w, c := setup(t)
-	ctx := context.Background()
-	booking(t, st, "SM00000000000000000000000000000002", "+15615550198")
-	tw.RejectTo("+15615550198", 21610)
-	w.RunOnce(ctx)
-	c.t = c.t.Add(24 * time.Hour)
-	if n := w.RunOnce(ctx); n != 0 {
-		t.Fatalf("a refused item was claimed again (%d)", n)
-	}
-	if tw.Calls() != 1 {
-		t.Fatalf("calls %d", tw.Calls())
-	}
-	if _, f, _ := st.OutboxStats(ctx); f != 1 {
-		t.Fatalf("failed %d, want 1", f)
-	}
+	atEveryEpoch(t, func(t *testing.T, start time.Time) {
+		st, tw, w, c := setup(t, start)
+		ctx := context.Background()
+		booking(t, st, "SM00000000000000000000000000000002", "+15615550198")
+		tw.RejectTo("+15615550198", 21610)
+		w.RunOnce(ctx)
+		c.t = c.t.Add(24 * time.Hour)
+		if n := w.RunOnce(ctx); n != 0 {
+			t.Fatalf("a refused item was claimed again (%d)", n)
+		}
+		if tw.Calls() != 1 {
+			t.Fatalf("calls %d", tw.Calls())
+		}
+		if _, f, _ := st.OutboxStats(ctx); f != 1 {
+			t.Fatalf("failed %d, want 1", f)
+		}
+	})
 }
 
 func TestNotConfiguredFailsWithAReason(t *testing.T) {
-	st, _, w, _ := setup(t)
-	w.SendSMS = nil
-	ctx := context.Background()
-	msg, err := st.QueueOutbound(ctx, booking(t, st, "SM00000000000000000000000000000003").Conversation.ID, store.AuthorStaff, "See you Tuesday")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.RunOnce(ctx)
-	m, err := st.Message(ctx, msg.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Status != store.MsgFailed {
-		t.Fatalf("status %q", m.Status)
-	}
+	atEveryEpoch(t, func(t *testing.T, start time.Time) {
+		st, _, w, _ := setup(t, start)
+		w.SendSMS = nil
+		ctx := context.Background()
+		msg, err := st.QueueOutbound(ctx, booking(t, st, "SM00000000000000000000000000000003").Conversation.ID, store.AuthorStaff, "See you Tuesday")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.RunOnce(ctx)
+		m, err := st.Message(ctx, msg.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != store.MsgFailed {
+			t.Fatalf("status %q", m.Status)
+		}
+	})
 }
 
 func TestRunDrainsAndStops(t *testing.T) {
-	st, tw, w, _ := setup(t)
+	st, tw, w, _ := setup(t, time.Now())
+	st.SetClock(time.Now) // Run paces itself by the real clock
 	w.Now = time.Now
 	w.Interval = 10 * time.Millisecond
 	booking(t, st, "SM00000000000000000000000000000004", "+15615550197", "+15615550196")

@@ -171,6 +171,11 @@ func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// SetClock replaces the store's clock (time.Now by default). Tests give the
+// store and every worker that reads its timestamps the same clock, so no test
+// depends on today's date.
+func (s *SQL) SetClock(now func() time.Time) { s.now = now }
+
 // nowMS is the store's clock in unix milliseconds.
 func (s *SQL) nowMS() int64 { return s.now().UnixMilli() }
 
