@@ -180,7 +180,7 @@ func TestQueueStaffReply(t *testing.T) {
 	if m.Author != AuthorStaff || *m.StaffID != 7 || m.Status != MsgQueued || m.Direction != DirectionOut {
 		t.Fatalf("message = %+v", m)
 	}
-	items, _ := s.ClaimOutbox(ctx, time.Now(), 10, time.Minute)
+	items, _ := s.ClaimOutbox(ctx, t0, 10, time.Minute)
 	items = items[1:] // the first is the escalation's alert
 	if len(items) != 1 || items[0].Target != "whatsapp:+15550000010" || *items[0].MessageID != m.ID ||
 		*items[0].EscalationID != res.Escalation.ID || items[0].Kind != OutboxSMS || items[0].Body != m.Body {
@@ -245,8 +245,8 @@ func TestPurge(t *testing.T) {
 	if _, err := s.AddNote(ctx, old.Escalation.ID, 1, "Ana", "old note"); err != nil {
 		t.Fatal(err)
 	}
-	// The note is activity "now" (the wall clock); purge relative to a later cut-off.
-	cut := time.Now().Add(time.Hour)
+	// The note is activity now (the store's clock, t0); purge relative to a later cut-off.
+	cut := t0.Add(time.Hour)
 	n, err := s.Purge(ctx, cut)
 	if err != nil || n != 1 {
 		t.Fatalf("purged %d, %v; want 1", n, err)

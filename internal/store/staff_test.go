@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flsps/faqbot/internal/testclock"
 )
 
 func TestStaffCRUD(t *testing.T) {
@@ -152,6 +154,7 @@ func TestAPITokensAndAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	s.SetClock(testclock.New(t0.Add(time.Minute)).Now) // an entry without CreatedAt is stamped "now", the newest
 	s.Audit(ctx, AuditEntry{ActorName: "?", Action: "login_failed"})
 	log, err := s.AuditLog(ctx, 2)
 	if err != nil || len(log) != 2 || log[0].Action != "login_failed" || log[0].ActorID != nil || log[1].Detail != "2" ||

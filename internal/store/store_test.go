@@ -8,9 +8,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flsps/faqbot/internal/testclock"
 )
 
-var t0 = time.Date(2026, 3, 2, 15, 4, 5, 0, time.UTC)
+// t0 is when every store test happens: the store's clock stands still there
+// (see open), and exchanges are stamped with it. .ci/run moves it to 2001 and
+// 2099 through FAQBOT_TEST_EPOCH, so a test that compares it with the wall
+// clock fails on any day.
+var t0 = testclock.Epoch()
 
 func open(t testing.TB) (*SQL, string) {
 	t.Helper()
@@ -19,6 +25,7 @@ func open(t testing.TB) (*SQL, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetClock(testclock.New(t0).Now)
 	t.Cleanup(func() { s.Close() })
 	return s, path
 }
@@ -337,7 +344,7 @@ func TestUpdateMessageStatusOutOfOrder(t *testing.T) {
 	if err != nil || m.Status != MsgQueued {
 		t.Fatalf("%+v, %v", m, err)
 	}
-	items, _ := s.ClaimOutbox(ctx, time.Now(), 10, time.Minute)
+	items, _ := s.ClaimOutbox(ctx, t0, 10, time.Minute)
 	var item *OutboxItem
 	for i := range items {
 		if items[i].MessageID != nil && *items[i].MessageID == m.ID {
@@ -383,7 +390,7 @@ func TestUpdateMessageStatusOutOfOrder(t *testing.T) {
 	}
 	// Failure with an error code.
 	m2, _ := s.QueueOutbound(ctx, res.Conversation.ID, AuthorBot, "second")
-	items, _ = s.ClaimOutbox(ctx, time.Now(), 10, time.Minute)
+	items, _ = s.ClaimOutbox(ctx, t0, 10, time.Minute)
 	if len(items) != 1 {
 		t.Fatalf("items = %+v", items)
 	}
@@ -426,6 +433,7 @@ func TestOutboxLeaseSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetClock(testclock.New(now).Now)
 	defer s.Close()
 	if got, _ := s.ClaimOutbox(ctx, now.Add(30*time.Second), 10, time.Minute); len(got) != 0 {
 		t.Fatalf("claimed before lease expiry: %+v", got)
@@ -480,7 +488,7 @@ func TestOutboxPermanentFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, _ := s.ClaimOutbox(ctx, time.Now(), 10, time.Minute)
+	items, _ := s.ClaimOutbox(ctx, t0, 10, time.Minute)
 	if len(items) != 3 {
 		t.Fatalf("items = %d", len(items))
 	}
@@ -506,7 +514,7 @@ func TestOutboxPermanentFailure(t *testing.T) {
 	if failed != 2 { // the two alerts; the staff reply shows as a failed message
 		t.Fatalf("events = %+v", evs)
 	}
-	if again, _ := s.ClaimOutbox(ctx, time.Now().Add(time.Hour), 10, time.Minute); len(again) != 0 {
+	if again, _ := s.ClaimOutbox(ctx, t0.Add(time.Hour), 10, time.Minute); len(again) != 0 {
 		t.Fatalf("failed items claimed again: %+v", again)
 	}
 }
