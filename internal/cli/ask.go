@@ -4,42 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 )
 
 func init() {
 	register("ask", "decide one message (or each line of stdin) and print the reply", runAsk)
-}
-
-// parseArgs parses flags that may come before or after positional
-// arguments ("ask --json TEXT" and "ask TEXT --json" alike). A lone "--"
-// ends the flags. When ok is false, code is the exit code (0 after --help,
-// 2 after a bad flag).
-func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, 0, false
-			}
-			return nil, 2, false
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, 0, true
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, true
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func loadEngine(env *Env, dir string) (*bot.Engine, bool) {
@@ -52,23 +27,26 @@ func loadEngine(env *Env, dir string) (*bot.Engine, bool) {
 }
 
 func runAsk(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	dir := fs.String("faq", "./faq", "FAQ directory")
+	fs := newFlags(env, "ask")
+	cfg, err := config.Bind(fs, env.Getenv, "faq")
 	asJSON := fs.Bool("json", false, "print one JSON object a message")
 	last := fs.String("last", "", "the conversation's last FAQ id (follow-up context)")
 	lang := fs.String("lang", "", "the conversation's language so far (en, es)")
 	after := fs.Bool("after-hours", false, "use the after-hours wording")
 	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [TEXT]\nWith no TEXT, decides each line of standard input.")
+		fmt.Fprintln(fs.Output(), "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [--follow] [TEXT]\nWith no TEXT, decides each line of standard input (--follow: as one conversation).")
 		fs.PrintDefaults()
 	}
-	pos, code, ok := parseArgs(fs, args)
+	pos, code, ok := parseArgs(env, fs, args)
 	if !ok {
 		return code
 	}
-	e, ok := loadEngine(env, *dir)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
+		return 2
+	}
+	e, ok := loadEngine(env, cfg.FAQDir)
 	if !ok {
 		return 1
 	}
@@ -89,10 +67,7 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 		printDecision(out, d, *asJSON)
 		out.Flush()
 		if *follow {
-			if d.Intent == bot.IntentFAQ {
-				c.LastFAQID = d.FAQID
-			}
-			c.Lang = d.Lang
+			c = followContext(c, d)
 		}
 	}
 	if err := sc.Err(); err != nil {

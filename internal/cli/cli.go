@@ -4,12 +4,16 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/flsps/faqbot/internal/store"
 )
 
 // Env is what a command may touch of the outside world, so tests can run
@@ -50,11 +54,12 @@ func Main(args []string, env *Env) int {
 
 // Run is Main with a caller-provided context (tests use it).
 func Run(ctx context.Context, args []string, env *Env) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(env.Stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		usage(env.Stdout) // asked for: stdout, so `faqbot --help | less` works
 		return 0
 	}
 	cmd, ok := commands[args[0]]
@@ -78,4 +83,70 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'faqbot <command> --help' for a command's flags.")
+}
+
+// newFlags is a command's FlagSet. Its mistakes (a bad flag) go to stderr;
+// parseArgs prints the usage asked for with --help to stdout. A custom
+// fs.Usage must write to fs.Output().
+func newFlags(env *Env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
+
+// parseArgs parses flags that may come before or after positional
+// arguments ("ask --json TEXT" and "ask TEXT --json" alike). A lone "--"
+// ends the flags. When ok is false, code is the exit code: 0 after --help
+// (the usage went to stdout), 2 after a bad flag (the error and usage went
+// to stderr).
+func parseArgs(env *Env, fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if isHelp(a) {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return nil, 0, false
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, false
+			}
+			return nil, 2, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, 0, true
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), 0, true
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// noArgs parses flags for a command that takes no positional arguments.
+func noArgs(env *Env, fs *flag.FlagSet, args []string) (code int, ok bool) {
+	pos, code, ok := parseArgs(env, fs, args)
+	if ok && len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "faqbot %s: unexpected argument %q\n", fs.Name(), pos[0])
+		return 2, false
+	}
+	return code, ok
+}
+
+// openStore opens the store in dataDir for a command: a command that only
+// reads or changes what exists (create false) fails where there is no
+// database instead of creating one.
+func openStore(ctx context.Context, dataDir string, create bool) (*store.SQL, error) {
+	if create {
+		return store.OpenDataDir(ctx, dataDir)
+	}
+	return store.OpenExistingDataDir(ctx, dataDir)
 }

@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
@@ -17,13 +17,16 @@ func init() {
 }
 
 func runEscalations(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("escalations", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	dataDir := fs.String("data-dir", envOr(env, "FAQBOT_DATA_DIR", "./data"), "data directory (env FAQBOT_DATA_DIR)")
+	fs := newFlags(env, "escalations")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
 	status := fs.String("status", "", "only these statuses, comma-separated: open, claimed, resolved (default all)")
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	limit := fs.Int("limit", 0, "at most this many (0 = all)")
-	if err := fs.Parse(args); err != nil {
+	if code, ok := noArgs(env, fs, args); !ok {
+		return code
+	}
+	if cfgErr != nil {
+		fmt.Fprintln(env.Stderr, "faqbot escalations:", cfgErr)
 		return 2
 	}
 	var statuses []string
@@ -38,7 +41,7 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 			return 2
 		}
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, cfg.DataDir, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot escalations:", err)
 		return 1
@@ -78,12 +81,4 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 	}
 	tw.Flush()
 	return 0
-}
-
-// envOr is the environment's value for key, or def.
-func envOr(env *Env, key, def string) string {
-	if v := env.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

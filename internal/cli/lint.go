@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 )
 
@@ -14,19 +15,30 @@ func init() {
 }
 
 func runLint(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	dir := fs.String("faq", "./faq", "FAQ directory")
+	fs := newFlags(env, "lint")
+	cfg, err := config.Bind(fs, env.Getenv, "faq")
 	quiet := fs.Bool("q", false, "print problems only, not each answer's segment count")
-	pos, code, ok := parseArgs(fs, args)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: faqbot lint [--faq DIR] [-q] [DIR]")
+		fs.PrintDefaults()
+	}
+	pos, code, ok := parseArgs(env, fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) == 1 && *dir == "./faq" {
-		*dir = pos[0] // "faqbot lint DIR" also works
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "faqbot lint:", err)
+		return 2
+	}
+	switch {
+	case len(pos) == 1 && !flagSet(fs, "faq"):
+		cfg.FAQDir = pos[0] // "faqbot lint DIR" also works
+	case len(pos) > 0:
+		fmt.Fprintf(env.Stderr, "faqbot lint: unexpected argument %q\n", pos[len(pos)-1])
+		return 2
 	}
 	errs, warns := 0, 0
-	for _, p := range faq.Lint(*dir, bot.LintAlternates) {
+	for _, p := range faq.Lint(cfg.FAQDir, bot.LintAlternates) {
 		switch p.Severity {
 		case faq.Error:
 			errs++
@@ -44,4 +56,11 @@ func runLint(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -2,12 +2,10 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
 	"github.com/flsps/faqbot/internal/config"
-	"github.com/flsps/faqbot/internal/store"
 )
 
 func init() {
@@ -15,12 +13,15 @@ func init() {
 }
 
 func runPurge(ctx context.Context, env *Env, args []string) int {
-	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	dataDir := fs.String("data-dir", envOr(env, "FAQBOT_DATA_DIR", "./data"), "data directory (env FAQBOT_DATA_DIR)")
+	fs := newFlags(env, "purge")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
 	older := fs.String("older-than", "", "age of the last activity past which a conversation is deleted, e.g. 365d or 2160h (required)")
 	dry := fs.Bool("dry-run", false, "say what would be deleted, delete nothing")
-	if err := fs.Parse(args); err != nil {
+	if code, ok := noArgs(env, fs, args); !ok {
+		return code
+	}
+	if cfgErr != nil {
+		fmt.Fprintln(env.Stderr, "faqbot purge:", cfgErr)
 		return 2
 	}
 	d, err := config.ParseDuration(*older)
@@ -33,7 +34,7 @@ func runPurge(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "would delete conversations with no activity since %s\n", before.Format(time.RFC3339))
 		return 0
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, cfg.DataDir, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot purge:", err)
 		return 1

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
@@ -33,15 +33,18 @@ Every subcommand takes --data-dir (env FAQBOT_DATA_DIR, default ./data).
 `
 
 func runStaff(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, staffUsage)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		fmt.Fprint(env.Stdout, staffUsage)
 		return 0
 	}
 	sub, args := args[0], args[1:]
-	fs, dataDir := acctFlags("staff "+sub, env)
+	fs := newFlags(env, "staff "+sub)
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), staffUsage); fs.PrintDefaults() }
 	email := fs.String("email", "", "the account's email address")
 	name := fs.String("name", "", "the person's name as colleagues know it (add)")
 	admin := fs.Bool("admin", false, "make the account an administrator (add)")
@@ -52,14 +55,11 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "faqbot staff: unknown subcommand %q\n\n%s", sub, staffUsage)
 		return 2
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := noArgs(env, fs, args); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "faqbot staff %s: unexpected argument %q\n", sub, fs.Arg(0))
+	if cfgErr != nil {
+		fmt.Fprintf(env.Stderr, "faqbot staff %s: %v\n", sub, cfgErr)
 		return 2
 	}
 	*email = strings.ToLower(strings.TrimSpace(*email))
@@ -72,7 +72,9 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	// Only add may create the database (the first account comes before the
+	// first start); the others need accounts that exist.
+	st, err := openStore(ctx, cfg.DataDir, sub == "add")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot staff: %v\n", err)
 		return 1
@@ -170,19 +172,6 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		tw.Flush()
 	}
 	return 0
-}
-
-// acctFlags is a FlagSet with --data-dir (env FAQBOT_DATA_DIR, default
-// ./data), the setting every store command shares.
-func acctFlags(name string, env *Env) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	def := env.Getenv("FAQBOT_DATA_DIR")
-	if def == "" {
-		def = "./data"
-	}
-	dir := fs.String("data-dir", def, "directory of the embedded SQLite store (env FAQBOT_DATA_DIR)")
-	return fs, dir
 }
 
 func noAccount(err error, email string) error {

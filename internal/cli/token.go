@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"regexp"
 	"text/tabwriter"
 
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
@@ -29,11 +29,12 @@ hashed. Every subcommand takes --data-dir (env FAQBOT_DATA_DIR, default ./data).
 var tokenName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func runToken(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(env.Stderr, tokenUsage)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		fmt.Fprint(env.Stdout, tokenUsage)
 		return 0
 	}
 	sub, args := args[0], args[1:]
@@ -43,23 +44,22 @@ func runToken(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "faqbot token: unknown subcommand %q\n\n%s", sub, tokenUsage)
 		return 2
 	}
-	fs, dataDir := acctFlags("token "+sub, env)
+	fs := newFlags(env, "token "+sub)
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), tokenUsage); fs.PrintDefaults() }
 	name := fs.String("name", "", "the integration's name: letters, digits, '.', '_', '-' (create, revoke)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := noArgs(env, fs, args); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "faqbot token %s: unexpected argument %q\n", sub, fs.Arg(0))
+	if cfgErr != nil {
+		fmt.Fprintf(env.Stderr, "faqbot token %s: %v\n", sub, cfgErr)
 		return 2
 	}
 	if sub != "list" && !tokenName.MatchString(*name) {
 		fmt.Fprintf(env.Stderr, "faqbot token %s: --name is required: 1-64 letters, digits, '.', '_' or '-'\n", sub)
 		return 2
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, cfg.DataDir, sub == "create")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot token: %v\n", err)
 		return 1

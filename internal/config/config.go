@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ var options = []option{
 	{"alert-include-message", "FAQBOT_ALERT_INCLUDE_MESSAGE", "false", kBool, "put the patient's message text into staff alerts (off: kind, priority and a link only)", boolean(func(c *Config) *bool { return &c.AlertIncludeMessage })},
 	{"sender-rate", "FAQBOT_SENDER_RATE", "10", kInt, "messages per minute one patient number may send before the bot stops answering it", integer(func(c *Config) *int { return &c.SenderRatePerMinute })},
 	{"sender-burst", "FAQBOT_SENDER_BURST", "5", kInt, "messages one number may send at once before the rate applies", integer(func(c *Config) *int { return &c.SenderBurst })},
-	{"handoff-timeout", "FAQBOT_HANDOFF_TIMEOUT", "4h", kDuration, "how long a claimed escalation silences the bot for that patient", duration(func(c *Config) *time.Duration { return &c.HandoffTimeout })},
+	{"handoff-timeout", "FAQBOT_HANDOFF_TIMEOUT", "4h", kDuration, "how long a claimed escalation silences the bot for that patient (0: until resolved)", duration(func(c *Config) *time.Duration { return &c.HandoffTimeout })},
 	{"session-idle", "FAQBOT_SESSION_IDLE", "2h", kDuration, "staff sessions end after this long without activity", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{"cookie-secure", "FAQBOT_COOKIE_SECURE", "auto", kString, "Secure flag on staff cookies: auto (on with an https public URL or behind a trusted proxy, off for plain-http local trials), true or false", str(func(c *Config) *string { return &c.CookieSecure })},
 	{"retention", "FAQBOT_RETENTION", "0", kDuration, "delete conversations idle longer than this, daily (e.g. 365d; 0 keeps everything)", duration(func(c *Config) *time.Duration { return &c.Retention })},
@@ -147,30 +148,41 @@ func Defaults() *Config {
 }
 
 // Parse reads the environment (through getenv) and then the flags in args,
-// flags winning. It returns the remaining positional arguments. only, when
-// non-empty, restricts the flags to those names (other commands reuse a few
-// settings, e.g. --data-dir).
+// flags winning, and checks the result. It returns the remaining positional
+// arguments. only, when non-empty, restricts the flags to those names (other
+// commands reuse a few settings, e.g. --addr). Usage goes to out.
 func Parse(name string, args []string, getenv func(string) string, out io.Writer, only ...string) (*Config, []string, error) {
-	c := Defaults()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	wanted := func(f string) bool {
-		if len(only) == 0 {
-			return true
+	if len(only) == 0 {
+		for _, o := range options {
+			only = append(only, o.flag)
 		}
-		for _, o := range only {
-			if o == f {
-				return true
-			}
-		}
-		return false
 	}
+	c, envErr := Bind(fs, getenv, only...)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := errors.Join(envErr, c.validate()); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// Bind puts the rows named by their flags (e.g. "data-dir", "faq") on a
+// command's own FlagSet, so every command reads a setting the same way:
+// the flag, else the environment variable (through getenv), else the
+// default. It returns the Config the flags fill when fs is parsed, and the
+// environment's bad values, each naming its variable. An unknown name is a
+// programming error and panics.
+func Bind(fs *flag.FlagSet, getenv func(string) string, names ...string) (*Config, error) {
+	c := Defaults()
 	var errs []error
-	for _, o := range options {
-		if !wanted(o.flag) {
-			continue
+	for _, name := range names {
+		o, ok := row(name)
+		if !ok {
+			panic("config: Bind: no setting " + name)
 		}
-		o := o
 		if v := getenv(o.env); v != "" {
 			if err := o.set(c, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", o.env, err))
@@ -183,13 +195,16 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 			fs.Func(o.flag, usage+defaultNote(o.def), func(v string) error { return o.set(c, v) })
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	return c, errors.Join(errs...)
+}
+
+func row(flagName string) (option, bool) {
+	for _, o := range options {
+		if o.flag == flagName {
+			return o, true
+		}
 	}
-	if err := errors.Join(append(errs, c.validate())...); err != nil {
-		return nil, nil, err
-	}
-	return c, fs.Args(), nil
+	return option{}, false
 }
 
 func defaultNote(def string) string {
@@ -210,6 +225,14 @@ func (b boolFlag) IsBoolFlag() bool   { return true }
 
 func (c *Config) validate() error {
 	var errs []error
+	if err := checkAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("FAQBOT_ADDR: %w", err))
+	}
+	if c.StaffWebhookURL != "" {
+		if u, err := url.Parse(c.StaffWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("FAQBOT_STAFF_WEBHOOK_URL: want an absolute http(s) URL like https://hooks.example.com/x, got %q", c.StaffWebhookURL))
+		}
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -244,6 +267,42 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("FAQBOT_SENDER_RATE: must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkAddr accepts host:port with a numeric port from 0 to 65535 (0 picks a
+// free port).
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port like :8080 or 127.0.0.1:8080, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("want a port from 0 to 65535 (like :8080), got %q", addr)
+	}
+	return nil
+}
+
+// Notes are what an operator should know about a valid configuration, for
+// the start-up log: settings that switch a feature off or mean something
+// other than their number suggests.
+func (c *Config) Notes() (warnings, infos []string) {
+	if !c.TwilioSendConfigured() {
+		var missing []string
+		for _, s := range []struct{ v, env string }{
+			{c.TwilioAccountSID, "TWILIO_ACCOUNT_SID"}, {c.TwilioAuthToken, "TWILIO_AUTH_TOKEN"}, {c.TwilioFrom, "FAQBOT_TWILIO_FROM"},
+		} {
+			if s.v == "" {
+				missing = append(missing, s.env)
+			}
+		}
+		if len(missing) < 3 {
+			warnings = append(warnings, "SMS sending is off (staff replies and SMS alerts cannot be sent): "+strings.Join(missing, " and ")+" not set")
+		}
+	}
+	if c.HandoffTimeout == 0 {
+		infos = append(infos, "FAQBOT_HANDOFF_TIMEOUT=0: never; a claimed escalation silences the bot for that patient until staff resolve it")
+	}
+	return warnings, infos
 }
 
 // SecureCookies resolves the cookie-secure setting.

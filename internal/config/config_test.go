@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -84,5 +85,58 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := ParseDuration("soon"); err == nil {
 		t.Error("want error")
+	}
+}
+
+func TestStartUpChecksNameTheVariable(t *testing.T) {
+	for _, tc := range []struct{ env, value, want string }{
+		{"FAQBOT_ADDR", ":99999", "FAQBOT_ADDR: want a port from 0 to 65535"},
+		{"FAQBOT_ADDR", "8080", "FAQBOT_ADDR: want host:port"},
+		{"FAQBOT_STAFF_WEBHOOK_URL", "not-a-url", "FAQBOT_STAFF_WEBHOOK_URL: want an absolute http(s) URL"},
+		{"FAQBOT_STAFF_WEBHOOK_URL", "ftp://hooks.example.com/x", "FAQBOT_STAFF_WEBHOOK_URL"},
+	} {
+		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
+			_, _, err := Parse("serve", nil, env(map[string]string{tc.env: tc.value}), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if _, _, err := Parse("serve", nil, env(map[string]string{"FAQBOT_ADDR": "127.0.0.1:0", "FAQBOT_STAFF_WEBHOOK_URL": "https://hooks.example.com/x"}), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNotes(t *testing.T) {
+	c := Defaults()
+	if w, i := c.Notes(); len(w) != 0 || len(i) != 0 {
+		t.Fatalf("a plain trial needs no notes: %v %v", w, i)
+	}
+	c.TwilioFrom = "+15615550100"
+	c.HandoffTimeout = 0
+	w, i := c.Notes()
+	if len(w) != 1 || !strings.Contains(w[0], "sending is off") || !strings.Contains(w[0], "TWILIO_ACCOUNT_SID") || strings.Contains(w[0], "FAQBOT_TWILIO_FROM") {
+		t.Fatalf("warnings = %q", w)
+	}
+	if len(i) != 1 || !strings.Contains(i[0], "never") {
+		t.Fatalf("infos = %q", i)
+	}
+}
+
+func TestBindFollowsEnvThenFlag(t *testing.T) {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c, err := Bind(fs, env(map[string]string{"FAQBOT_FAQ_DIR": "/srv/faq", "FAQBOT_DATA_DIR": "/srv/data"}), "faq")
+	if err != nil || c.FAQDir != "/srv/faq" || c.DataDir != "./data" {
+		t.Fatalf("env: %v %+v (only the bound rows follow the environment)", err, c)
+	}
+	if err := fs.Parse([]string{"--faq", "other"}); err != nil || c.FAQDir != "other" {
+		t.Fatalf("flag: %v %q", err, c.FAQDir)
+	}
+	if fs.Lookup("data-dir") != nil {
+		t.Fatal("unbound rows must not become flags")
+	}
+	if _, err := Bind(flag.NewFlagSet("x", flag.ContinueOnError), env(map[string]string{"FAQBOT_RETENTION": "soon"}), "retention"); err == nil || !strings.Contains(err.Error(), "FAQBOT_RETENTION") {
+		t.Fatalf("bad env value: %v", err)
 	}
 }

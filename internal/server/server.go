@@ -73,11 +73,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("FAQ in %s: %w", cfg.FAQDir, err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, fmt.Errorf("cannot create data directory: %w", err)
 	}
 	st, err := store.OpenDataDir(ctx, cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, err // names the store and the path
 	}
 	s := &Server{cfg: cfg, log: log, store: st, set: set, spool: &bot.Spool{Dir: filepath.Join(cfg.DataDir, "spool")}}
 	s.metrics = metrics.New(func() (float64, float64) {

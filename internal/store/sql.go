@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +38,36 @@ func OpenDataDir(ctx context.Context, dataDir string) (*SQL, error) {
 	return OpenSQLite(ctx, filepath.Join(dataDir, DBFile))
 }
 
+// OpenExistingDataDir is OpenDataDir for commands that only read or change
+// what the server keeps (listing escalations, staff accounts, tokens): where
+// there is no database it fails, saying so, instead of creating one.
+func OpenExistingDataDir(ctx context.Context, dataDir string) (*SQL, error) {
+	path := filepath.Join(dataDir, DBFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, &NoDatabaseError{Path: path}
+	}
+	return OpenDataDir(ctx, dataDir)
+}
+
+// NoDatabaseError is OpenExistingDataDir's error when the file does not
+// exist.
+type NoDatabaseError struct{ Path string }
+
+func (e *NoDatabaseError) Error() string {
+	return "no database at " + e.Path + " (run faqbot serve first or set FAQBOT_DATA_DIR)"
+}
+
+// unwrapPath drops an *fs.PathError's operation and path, which the caller's
+// message already names ("cannot open X: permission denied", not "cannot
+// open X: open X: permission denied").
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database at path, with
 // WAL, a 5 s busy timeout and foreign keys on, and applies any pending
 // migrations in one transaction.
@@ -46,13 +77,17 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: create data directory: %w", err)
+			return nil, fmt.Errorf("store: cannot create data directory %s: %w", dir, unwrapPath(err))
 		}
 	}
 	// Create the file ourselves so patient data is not world-readable.
+	verb := "create"
+	if _, err := os.Stat(path); err == nil {
+		verb = "open"
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("store: create database file: %w", err)
+		return nil, fmt.Errorf("store: cannot %s database file %s: %w", verb, path, unwrapPath(err))
 	}
 	f.Close()
 
