@@ -1050,7 +1050,7 @@ func LintAlternates(set *faq.Set) []faq.Problem {
 					Message: fmt.Sprintf("%s %q matches entry %q better than its own", key, text, d.FAQID)})
 			case d.Intent != IntentFAQ:
 				out = append(out, faq.Problem{File: en.File, Line: line, Severity: faq.Warning,
-					Message: fmt.Sprintf("%s %q is answered as %s, not by this entry", key, text, d.Intent)})
+					Message: fmt.Sprintf("%s %q is answered as %s (%s), not by this entry", key, text, d.Intent, d.Rule)})
 			}
 		}
 		for _, p := range []string{"", "es."} {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +21,12 @@ func init() {
 func loadEngine(env *Env, dir string) (*bot.Engine, bool) {
 	set, err := faq.Load(dir)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "faqbot: load FAQ: %v\n", err)
+		var le *faq.LoadError
+		if errors.As(err, &le) {
+			fmt.Fprintf(env.Stderr, "faqbot: the FAQ in %s does not load:\n%v\n", dir, err)
+		} else {
+			fmt.Fprintf(env.Stderr, "faqbot: %v\n", err)
+		}
 		return nil, false
 	}
 	return bot.NewEngine(set), true

@@ -72,3 +72,24 @@ func copyDir(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// An alternate a blocker turns into unknown names the blocker, so the
+// maintainer knows which rule to look at.
+func TestLintNamesTheBlocker(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, "../../faq", dir)
+	p := filepath.Join(dir, "tmj.yaml")
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(b), "  - botox for tmd\n", "  - botox for tmd\n  - how much does botox for tmj cost\n", 1)), 0o644)
+	_, out, _ := runCmd(t, "", "lint", "-q", "--faq", dir)
+	if !strings.Contains(out, `"how much does botox for tmj cost" is answered as unknown (blocker: `) {
+		t.Errorf("lint does not name the blocker:\n%s", out)
+	}
+}
+
+func TestLintMissingDirectory(t *testing.T) {
+	code, out, _ := runCmd(t, "", "lint", "--faq", "/nonexistent/faq")
+	if code != 1 || !strings.Contains(out, "no FAQ directory at /nonexistent/faq (set FAQBOT_FAQ_DIR or --faq)") || strings.Count(out, "/nonexistent/faq") != 1 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

@@ -3,6 +3,7 @@ package faq
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,65 @@ func TestRealFAQ(t *testing.T) {
 	for _, p := range Lint("../../faq") {
 		if p.Severity == Error {
 			t.Errorf("lint: %s", p)
+		}
+	}
+}
+
+func lintMessages(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, p := range Lint(dir) {
+		if p.Severity != Info {
+			b.WriteString(p.String() + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestNonUTF8FileNamesTheLine(t *testing.T) {
+	dir := t.TempDir()
+	// Latin-1: "¿Qué?" with é as the single byte 0xE9.
+	write(t, dir, "x.yaml", "id: x\nquestion: What?\nalternates: [what]\nanswer: Yes.\nes:\n  question: \xbfQu\xe9?\n  answer: S\xed.\n")
+	_, err := Load(dir)
+	want := filepath.Join(dir, "x.yaml") + ":6: not UTF-8 text; save it as UTF-8"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+}
+
+func TestYAMLErrorsPointAtTheTroubleLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		line       int
+	}{
+		{"unclosed quote in a list", "id: x\nquestion: q\nalternates:\n  - a\n  - b\n  - c\n  - d\n  - e\n  - \"f\n  - g\nanswer: y\n", 9},
+		{"unclosed quote in the last item", "id: x\nquestion: q\nalternates:\n  - a\n  - b\n  - c\n  - d\n  - e\n  - f\n  - 'g\nanswer: y\ntags: [t]\n", 10},
+		{"unclosed bracket", "id: x\nquestion: q\nalternates: [a, b\nanswer: y\ntags: [c]\n", 3},
+		{"tab", "id: x\n\tanswer: y\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "x.yaml", tc.body)
+			_, err := Load(dir)
+			prefix := filepath.Join(dir, "x.yaml") + ":" + strconv.Itoa(tc.line) + ": "
+			if err == nil || !strings.HasPrefix(err.Error(), prefix) {
+				t.Fatalf("err = %v, want it at %s", err, prefix)
+			}
+		})
+	}
+}
+
+func TestFileNamedOtherThanItsIDIsAWarning(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "hours.yaml", "id: opening-hours\nquestion: When are you open?\nalternates: [opening hours]\nanswer: Nine to five.\n")
+	write(t, dir, "list.yaml", "- id: a\n  question: A?\n  alternates: [a]\n  answer: A.\n- id: b\n  question: B?\n  alternates: [b]\n  answer: B.\n")
+	out := lintMessages(t, dir)
+	if !strings.Contains(out, "hours.yaml:1: warning: the file name differs from the id \"opening-hours\": rename the file opening-hours.yaml") {
+		t.Errorf("lint:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "list.yaml") && strings.Contains(l, "file name") {
+			t.Errorf("a file of several entries cannot be named after each: %s", l)
 		}
 	}
 }

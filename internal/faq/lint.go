@@ -18,7 +18,7 @@ type Check func(*Set) []Problem
 func Lint(dir string, checks ...Check) []Problem {
 	l, err := load(dir)
 	if err != nil {
-		return []Problem{{File: dir, Severity: Error, Message: err.Error()}}
+		return []Problem{{Severity: Error, Message: err.Error()}} // the message names dir
 	}
 	out := append([]Problem(nil), l.problems...)
 	s := l.set

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 	_ "time/tzdata" // the clinic's time zone must resolve on minimal images
 
 	"go.yaml.in/yaml/v3"
@@ -37,6 +38,9 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
+	if p.File == "" {
+		return p.Message
+	}
 	loc := p.File
 	if p.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
@@ -117,11 +121,14 @@ func Load(dir string) (*Set, error) {
 
 func load(dir string) (*loader, error) {
 	st, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no FAQ directory at %s (set FAQBOT_FAQ_DIR or --faq)", dir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("faq: %w", err)
+		return nil, fmt.Errorf("cannot read the FAQ directory: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("faq: %s is not a directory", dir)
+		return nil, fmt.Errorf("the FAQ directory %s is not a directory", dir)
 	}
 	l := &loader{
 		set:  &Set{Dir: dir, Intents: map[string]*Intent{}, Synonyms: map[string]string{}},
@@ -136,15 +143,20 @@ func load(dir string) (*loader, error) {
 		path := filepath.Join(dir, rel)
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("faq: %w", err)
+			return nil, fmt.Errorf("cannot read FAQ file: %w", err)
 		}
 		h.Write([]byte(rel))
 		h.Write([]byte{0})
 		h.Write(data)
 		h.Write([]byte{0})
+		if line, ok := firstNonUTF8Line(data); !ok {
+			l.add(path, line, Error, "not UTF-8 text; save it as UTF-8")
+			continue
+		}
 		docs, err := parseDocs(data)
 		if err != nil {
-			l.add(path, yamlErrLine(err), Error, "%s", cleanYAMLErr(err))
+			line, msg := yamlProblem(data, err)
+			l.add(path, line, Error, "%s", msg)
 			continue
 		}
 		base := filepath.Base(rel)
@@ -161,10 +173,10 @@ func load(dir string) (*loader, error) {
 			for _, d := range docs {
 				if d.Kind == yaml.SequenceNode {
 					for _, item := range d.Content {
-						l.entryDoc(path, item)
+						l.entryDoc(path, item, false)
 					}
 				} else {
-					l.entryDoc(path, d)
+					l.entryDoc(path, d, len(docs) == 1)
 				}
 			}
 		}
@@ -186,7 +198,7 @@ func dataFiles(dir string) ([]string, error) {
 			if sub != "" && errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return nil, fmt.Errorf("faq: %w", err)
+			return nil, fmt.Errorf("cannot read the FAQ directory: %w", err)
 		}
 		for _, e := range ents {
 			if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
@@ -223,6 +235,49 @@ func parseDocs(data []byte) ([]*yaml.Node, error) {
 		}
 	}
 	return docs, nil
+}
+
+// firstNonUTF8Line is the 1-based line of data's first byte that is not
+// UTF-8, and ok when there is none. A file with a UTF-16 byte order mark is
+// left to the YAML parser, which reads UTF-16.
+func firstNonUTF8Line(data []byte) (line int, ok bool) {
+	if utf8.Valid(data) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return 0, true
+	}
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if !utf8.Valid(l) {
+			return i + 1, false
+		}
+	}
+	return 1, false
+}
+
+// yamlProblem is the line and message for a YAML syntax error. The parser
+// often names the line where the enclosing block starts (an unclosed quote
+// on line 10 is reported at line 4, where the list begins), so the trouble
+// line is found by parsing growing prefixes of the file: the line after the
+// longest prefix that still parses, beyond which no prefix does. When that
+// differs from the parser's line, the message names both.
+func yamlProblem(data []byte, err error) (int, string) {
+	reported, msg := yamlErrLine(err), cleanYAMLErr(err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 5000 {
+		return reported, msg
+	}
+	trouble := 0
+	for m := len(lines) - 1; m >= 0; m-- {
+		if _, perr := parseDocs(bytes.Join(lines[:m], nil)); perr == nil {
+			trouble = m + 1
+			break
+		}
+	}
+	if trouble == 0 || trouble > len(lines) || trouble == reported {
+		return reported, msg
+	}
+	if reported == 0 {
+		return trouble, msg
+	}
+	return trouble, fmt.Sprintf("%s (the YAML parser names line %d, where the enclosing block starts; often an unclosed quote or bracket)", msg, reported)
 }
 
 func yamlErrLine(err error) int {
@@ -323,7 +378,9 @@ func (l *loader) text(file string, f map[string]*yaml.Node, prefix string, lines
 	return t
 }
 
-func (l *loader) entryDoc(file string, n *yaml.Node) {
+// entryDoc reads one entry; alone says it is the file's only entry, whose
+// file name should then be its id.
+func (l *loader) entryDoc(file string, n *yaml.Node, alone bool) {
 	f := l.fields(file, n, entryKeys, "entry")
 	if n.Kind != yaml.MappingNode {
 		return
@@ -368,6 +425,9 @@ func (l *loader) entryDoc(file string, n *yaml.Node) {
 	}
 	if len(e.Alternates) == 0 {
 		l.add(file, n.Line, Warning, "entry %q has no alternates: add other phrasings patients use", e.ID)
+	}
+	if base := filepath.Base(file); alone && strings.TrimSuffix(base, filepath.Ext(base)) != e.ID {
+		l.add(file, e.Lines["id"], Warning, "the file name differs from the id %q: rename the file %s%s so maintainers find the entry", e.ID, e.ID, filepath.Ext(base))
 	}
 	l.seen[e.ID] = e
 	l.set.Entries = append(l.set.Entries, e)

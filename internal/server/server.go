@@ -70,7 +70,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	set, err := faq.Load(cfg.FAQDir)
 	if err != nil {
-		return nil, fmt.Errorf("FAQ in %s: %w", cfg.FAQDir, err)
+		var le *faq.LoadError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("the FAQ in %s does not load:\n%w", cfg.FAQDir, err)
+		}
+		return nil, err // names the directory
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create data directory: %w", err)
