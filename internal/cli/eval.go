@@ -436,7 +436,9 @@ type EvalJSONMiss struct {
 	Rule       string   `json:"rule,omitempty"`
 }
 
-func share(c [2]int) EvalShare { return EvalShare{Correct: c[0], Total: c[1], Accuracy: ratio(c[0], c[1])} }
+func share(c [2]int) EvalShare {
+	return EvalShare{Correct: c[0], Total: c[1], Accuracy: ratio(c[0], c[1])}
+}
 
 // JSON is the report as EvalJSON.
 func (r *EvalReport) JSON() EvalJSON {

@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 	_ "time/tzdata" // the clinic's time zone must resolve on minimal images
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
