@@ -6,7 +6,9 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +20,46 @@ import (
 // Chromium is Debian's chromium binary.
 const Chromium = "/usr/bin/chromium"
 
+const missing = Chromium + " not found (apt-get install -y chromium; FAQBOT_REQUIRE_BROWSER=1 makes this a failure)"
+
+// skipped counts the tests of this process that skipped for want of Chromium.
+var skipped atomic.Int32
+
+// Main runs a package's tests; call it from TestMain. Without -v the go
+// command prints nothing of a passing package but its "ok" line, so a skip
+// would go unseen: when browser tests skipped, Main says so on the go
+// command's own output (see announce).
+func Main(m *testing.M) {
+	code := m.Run()
+	if n := skipped.Load(); n > 0 && !testing.Verbose() {
+		wd, _ := os.Getwd()
+		pkg := filepath.Join(filepath.Base(filepath.Dir(wd)), filepath.Base(wd))
+		announce(fmt.Sprintf("SKIP %s: %d browser test(s) did not run: %s\n", pkg, n, missing))
+	}
+	os.Exit(code)
+}
+
+// announce writes line where the user running `go test` reads: on Linux,
+// the go command's standard output (the test binary's parent) when that is a
+// terminal or a pipe. A regular file is left alone (the go command writes it
+// at its own offset, which would overwrite the line; CI makes a missing
+// Chromium a failure instead). Otherwise the line goes to this process's
+// standard output, which -v and failures show.
+func announce(line string) {
+	ppid := os.Getppid()
+	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid)); err == nil && filepath.Base(exe) == "go" {
+		if f, err := os.OpenFile(fmt.Sprintf("/proc/%d/fd/1", ppid), os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			defer f.Close()
+			if st, err := f.Stat(); err == nil && st.Mode()&(os.ModeCharDevice|os.ModeNamedPipe|os.ModeSocket) != 0 {
+				if _, err := f.WriteString(line); err == nil {
+					return
+				}
+			}
+		}
+	}
+	fmt.Print(line)
+}
+
 // New starts a headless browser for the test (closed when it ends). dialogs
 // counts the JavaScript dialogs (alert, confirm, prompt) pages open; each is
 // dismissed so the page does not stall.
@@ -27,7 +69,8 @@ func New(t *testing.T) (ctx context.Context, dialogs *atomic.Int32) {
 		if os.Getenv("FAQBOT_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("FAQBOT_REQUIRE_BROWSER=1 but %s is missing: apt-get install -y chromium", Chromium)
 		}
-		t.Skipf("browser test skipped: %s not found (apt-get install -y chromium; FAQBOT_REQUIRE_BROWSER=1 makes this a failure)", Chromium)
+		skipped.Add(1)
+		t.Skipf("browser test skipped: %s", missing)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(Chromium),

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flsps/faqbot/internal/browsertest"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/logging"
 	"github.com/flsps/faqbot/internal/server"
@@ -366,6 +366,11 @@ func TestBadInputGetsDefinedOutcomes(t *testing.T) {
 	if code, r := e.sms("+15615550152", "is botox safe\xff\xfe"); code != 200 || r == "" {
 		t.Errorf("invalid UTF-8: %d %q", code, r)
 	}
+	// An empty Body without media is answered like any message that says
+	// nothing (a 4xx would be Twilio error 11200).
+	if code, r := e.sms("+15615550155", ""); code != 200 || r == "" {
+		t.Errorf("empty body: %d %q", code, r)
+	}
 	// Media only: answered, and staff see it.
 	if code, r := e.sms("+15615550153", "", "NumMedia", "1", "MediaUrl0", "https://api.twilio.com/x.jpg"); code != 200 || r == "" {
 		t.Errorf("media only: %d %q", code, r)
@@ -432,7 +437,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(m.Run())
+	browsertest.Main(m) // says so when the browser tests skip
 }
 
 func TestStoreDownSpoolsAndReplays(t *testing.T) {

@@ -56,8 +56,10 @@ func (m Inbound) MediaOnly() bool {
 }
 
 // ParseInbound reads Twilio's inbound-message form (SMS and WhatsApp). It
-// requires MessageSid (or SmsMessageSid), From and To, a Body in valid UTF-8,
-// and a non-blank Body unless NumMedia > 0. Failures are *InputError.
+// requires MessageSid (or SmsMessageSid), From and To, and a Body in valid
+// UTF-8. An empty Body without media is a message that says nothing, and is
+// answered like one (Twilio logs any non-2xx answer as error 11200).
+// Failures are *InputError.
 func ParseInbound(form url.Values) (Inbound, error) {
 	m := Inbound{
 		MessageSID:  first(form, "MessageSid", "SmsMessageSid", "SmsSid"),
@@ -91,9 +93,6 @@ func ParseInbound(form url.Values) (Inbound, error) {
 			return Inbound{}, &InputError{Field: "NumMedia", Reason: "not a number"}
 		}
 		m.NumMedia = n
-	}
-	if strings.TrimSpace(m.Body) == "" && m.NumMedia == 0 {
-		return Inbound{}, &InputError{Field: "Body", Reason: "empty"}
 	}
 	for i := 0; i < m.NumMedia && i < 10; i++ {
 		if u := form.Get("MediaUrl" + strconv.Itoa(i)); u != "" {

@@ -97,6 +97,21 @@ func TestParseInboundLongBody(t *testing.T) {
 	}
 }
 
+// A message that says nothing is a message: it is parsed, not refused.
+func TestEmptyBodyIsAMessage(t *testing.T) {
+	for name, edit := range map[string]func(url.Values){
+		"empty body": func(f url.Values) { f.Set("Body", "") },
+		"blank body": func(f url.Values) { f.Set("Body", " \n\t") },
+		"no body":    func(f url.Values) { f.Del("Body") },
+	} {
+		f := inboundForm()
+		edit(f)
+		if m, err := ParseInbound(f); err != nil || m.MediaOnly() {
+			t.Errorf("%s: %+v, %v", name, m, err)
+		}
+	}
+}
+
 func TestParseInboundErrors(t *testing.T) {
 	cases := []struct {
 		name          string
@@ -108,9 +123,6 @@ func TestParseInboundErrors(t *testing.T) {
 		{"no From", func(f url.Values) { f.Del("From") }, "From", "missing"},
 		{"blank From", func(f url.Values) { f.Set("From", "  ") }, "From", "missing"},
 		{"no To", func(f url.Values) { f.Del("To") }, "To", "missing"},
-		{"empty body", func(f url.Values) { f.Set("Body", "") }, "Body", "empty"},
-		{"blank body", func(f url.Values) { f.Set("Body", " \n\t") }, "Body", "empty"},
-		{"no body", func(f url.Values) { f.Del("Body") }, "Body", "empty"},
 		{"invalid UTF-8", func(f url.Values) { f.Set("Body", "caf\xe9") }, "Body", "invalid UTF-8"},
 		{"bad NumMedia", func(f url.Values) { f.Set("NumMedia", "two") }, "NumMedia", "not a number"},
 		{"negative NumMedia", func(f url.Values) { f.Set("NumMedia", "-1") }, "NumMedia", "not a number"},
