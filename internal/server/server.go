@@ -123,6 +123,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
 	})
 
 	s.worker.OnChange = s.console.Notify

@@ -91,8 +91,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("sign-in")),
 		chromedp.WaitVisible(chromedp.ID("queue")),
 	)
-	if title := browsertest.Run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · faqbot" {
-		t.Errorf("title %q, want (2) Inbox · faqbot (two unclaimed)", title)
+	if title := browsertest.Run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · Florida Spine and Pain Specialists" {
+		t.Errorf("title %q, want (2) Inbox · Florida Spine and Pain Specialists (two unclaimed)", title)
 	}
 	queue := browsertest.Run(t, ctx, "queue", chromedp.Text(chromedp.ID("queue")))
 	for _, want := range []string{"Emergency", "Booking request", "Maria Gonzalez · •••0142", "•••0199", "Lee Park", "Unclaimed"} {
@@ -114,7 +114,7 @@ func TestBrowserStaffFlow(t *testing.T) {
 		"Can someone from the front desk call me back? I have a question about my bill.", store.KindHuman, store.PriorityNormal,
 		"Sure. A member of our staff will text you back during office hours to help.")
 	e.console.Notify()
-	browsertest.WaitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
+	browsertest.WaitJS(t, ctx, "live update", `document.title === "(3) Inbox · Florida Spine and Pain Specialists" && document.querySelectorAll('#queue .item').length === 4`)
 	if same := browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
 		t.Error("the page reloaded instead of updating in place")
 	}

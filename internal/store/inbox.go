@@ -44,6 +44,9 @@ type InboxItem struct {
 	LastStaffAt *time.Time
 	// SeenAt is when the query's Reader last opened this escalation.
 	SeenAt *time.Time
+	// LastInboundBody is the newest patient message after the escalating
+	// one ("" if none).
+	LastInboundBody string
 }
 
 // PatientReplied reports a patient message after the escalating one that
@@ -71,7 +74,9 @@ const inboxActivity = `,
 		AND mi.id >= COALESCE(e.message_id, 0) AND mi.created_at >= e.created_at) AS last_in,
 	(SELECT MAX(ms.created_at) FROM messages ms WHERE ms.conversation_id = e.conversation_id AND ms.author = 'staff'
 		AND ms.created_at >= e.created_at) AS last_staff,
-	(SELECT sr.seen_at FROM staff_reads sr WHERE sr.escalation_id = e.id AND sr.user_id = ?) AS seen_at`
+	(SELECT sr.seen_at FROM staff_reads sr WHERE sr.escalation_id = e.id AND sr.user_id = ?) AS seen_at,
+	COALESCE((SELECT mi.body FROM messages mi WHERE mi.conversation_id = e.conversation_id AND mi.direction = 'in'
+		AND mi.id > COALESCE(e.message_id, 0) AND mi.created_at >= e.created_at ORDER BY mi.id DESC LIMIT 1), '') AS last_in_body`
 
 // likeEscape escapes LIKE's wildcards (with ESCAPE '\').
 var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -171,7 +176,7 @@ func scanInboxItem(sc scanner) (*InboxItem, error) {
 	if err := sc.Scan(&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
 		&claimedBy, &e.ClaimedByName, &claimedAt, &resolv, &e.Outcome, &created, &updated,
 		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody,
-		&it.NewMessages, &lastIn, &lastSt, &seen); err != nil {
+		&it.NewMessages, &lastIn, &lastSt, &seen, &it.LastInboundBody); err != nil {
 		return nil, err
 	}
 	e.MessageID = idPtr(msgID)
@@ -321,4 +326,30 @@ func (s *SQL) releaseClaimsOf(ctx context.Context, tx *sql.Tx, staffID int64, wh
 		}
 	}
 	return nil
+}
+
+// TakeOverEscalation gives an open or claimed escalation to a staff member,
+// whoever held it; the "claimed" event's body names the previous holder
+// ("from Lee Park"). Taking over one the staff member already holds is a
+// no-op; a resolved one is ErrConflict. staffID 0 means an integration.
+func (s *SQL) TakeOverEscalation(ctx context.Context, id, staffID int64, staffName string) (*Escalation, error) {
+	prev, err := s.Escalation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if prev.Status == EscClaimed && sameStaff(prev, staffID, staffName) {
+		return prev, nil
+	}
+	from := ""
+	if prev.Status == EscClaimed {
+		from = "from " + prev.ClaimedByName
+	}
+	return s.transition(ctx, id,
+		`UPDATE escalations SET status = 'claimed', claimed_by = ?, claimed_by_name = ?, claimed_at = ?, updated_at = ?
+			WHERE id = ? AND status IN ('open', 'claimed')`,
+		[]any{staffRef(staffID), staffName, s.nowMS()},
+		func(cur *Escalation) error { return ErrConflict },
+		func(cur *Escalation, _ int64) []Event {
+			return []Event{{Kind: EventClaimed, ActorID: staffPtr(staffID), ActorName: staffName, Body: from}}
+		})
 }

@@ -319,6 +319,7 @@ type Store interface {
 	ConversationOutbox(ctx context.Context, conversationID int64) ([]OutboxItem, error)
 	OptOutRecipient(ctx context.Context, messageID int64, reason string) error
 	NameConversationIfUnnamed(ctx context.Context, id int64, name string) (bool, error)
+	TakeOverEscalation(ctx context.Context, id, staffID int64, staffName string) (*Escalation, error)
 
 	// Outbox.
 	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error)
