@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flsps/faqbot/internal/browsertest"
+	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
 
@@ -53,9 +54,9 @@ func screenshotPath(t *testing.T, name string) string {
 // text with markup shows as text; a form without its CSRF token is refused.
 func TestBrowserStaffFlow(t *testing.T) {
 	ctx, _ := browsertest.New(t)
-	e := newEnv(t)
+	e := newEnv(t, func(o *staff.Options) { o.RepliesFile = filepath.Join("..", "..", "faq", "staff", "replies.yaml") })
 	ctx0 := context.Background()
-	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	e.addStaff(dana, "Dana Ortiz", danaPW, true)
 	lee := e.addStaff(lee, "Lee Park", leePW, false)
 	now := time.Now()
 
@@ -74,6 +75,11 @@ func TestBrowserStaffFlow(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	// That patient writes again: the card shows it, unread.
+	if _, err := e.st.RecordExchange(ctx0, store.Exchange{Channel: store.ChannelSMS, Address: "+15615550177",
+		ExternalID: fmt.Sprintf("SM%032d", sidCounter.Add(1)), Body: "It's Blue Cross, if that helps", At: now.Add(-3 * time.Minute)}); err != nil {
+		t.Fatal(err)
 	}
 	e.escalateAt(now.Add(-4*time.Minute), "+15615550199", "",
 		"my eyelid is drooping and it's hard to swallow since my shots yesterday", store.KindEmergency, store.PriorityUrgent,
@@ -190,7 +196,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 	}
 
 	// On a phone-sized screen nothing needs sideways scrolling.
-	for _, path := range []string{"/staff", fmt.Sprintf("/staff/escalations/%d", booking.ID)} {
+	for path, name := range map[string]string{"/staff": "inbox-phone.png", fmt.Sprintf("/staff/escalations/%d", booking.ID): "conversation-phone.png",
+		"/staff/audit": ""} {
 		browsertest.Do(t, ctx, "narrow "+path,
 			chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(base+path),
@@ -199,10 +206,19 @@ func TestBrowserStaffFlow(t *testing.T) {
 		if over := browsertest.Run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
 			t.Errorf("%s overflows a 390 px screen", path)
 		}
-	}
-	shot = browsertest.Run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
-	if err := os.WriteFile(screenshotPath(t, "conversation-phone.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
+		if name == "conversation-phone.png" {
+			// On a phone the conversation comes first, the actions after it.
+			if first := browsertest.Run(t, ctx, "order", chromedp.Evaluate[bool](
+				`document.getElementById('timeline').getBoundingClientRect().top < document.querySelector('aside.side').getBoundingClientRect().top`)); !first {
+				t.Error("on a phone the actions come before the conversation")
+			}
+		}
+		if name != "" {
+			shot = browsertest.Run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
+			if err := os.WriteFile(screenshotPath(t, name), shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	browsertest.Do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
 
