@@ -104,8 +104,9 @@ func TestBrowserFollowUpBumpsCardLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.console.Notify()
+	bumped := fmt.Sprintf(`#queue .item[data-id="%d"]`, newer.ID)
 	browsertest.WaitJS(t, ctx, "bump", fmt.Sprintf(`(function(){var c=document.querySelector('#queue .item');return c && c.getAttribute('data-id')==='%d' && c.classList.contains('unread')})()`, newer.ID))
-	card := text(t, ctx, "#queue .item")
+	card := text(t, ctx, bumped)
 	for _, want := range []string{"New message", "Still waiting to hear about my insurance", "since the patient wrote", "Margaret Collins"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("bumped card lacks %q: %s", want, card)
@@ -114,12 +115,18 @@ func TestBrowserFollowUpBumpsCardLive(t *testing.T) {
 	if !browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)) {
 		t.Error("the page reloaded instead of updating in place")
 	}
-	shot := browsertest.Run(t, ctx, "inbox screenshot", chromedp.FullScreenshot(100))
-	writeShot(t, "inbox-unread.png", shot)
+	// Emergency alerts are opt-in; once on, a new emergency sets them off.
+	browsertest.Do(t, ctx, "alerts on", chromedp.Click(chromedp.ID("alerts-toggle")))
+	if on := text(t, ctx, "#alerts-toggle"); on != "Emergency alerts: on" {
+		t.Errorf("toggle says %q", on)
+	}
+	e.escalateAt(time.Now(), "+15615550188", "", "i cant breathe", store.KindEmergency, store.PriorityUrgent, "")
+	e.console.Notify()
+	browsertest.WaitJS(t, ctx, "emergency alert", `window.__emergencyAlerts === 1 && localStorage.getItem('faqbot.emergencyAlerts') === '1'`)
 	// Opening it clears the mark; it stays "Patient replied" until answered.
 	browsertest.Do(t, ctx, "open", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#queue a[data-id="%d"]`, newer.ID))), chromedp.WaitVisible(chromedp.ID("timeline")))
 	browsertest.Do(t, ctx, "back", chromedp.Navigate(base+"/staff"), chromedp.WaitVisible(chromedp.ID("queue")))
-	if cls := browsertest.Run(t, ctx, "class", chromedp.Evaluate[string](`document.querySelector('#queue .item').className`)); strings.Contains(cls, "unread") || !strings.Contains(cls, "replied") {
+	if cls := browsertest.Run(t, ctx, "class", chromedp.Evaluate[string](`document.querySelector('`+bumped+`').className`)); strings.Contains(cls, "unread") || !strings.Contains(cls, "replied") {
 		t.Errorf("after opening: %q", cls)
 	}
 }

@@ -141,6 +141,27 @@ func TestBrowserStaffFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("release")),
 	)
+	// A saved reply goes into the box; the counter counts texts, and a
+	// character outside the GSM alphabet (ó, an emoji) makes them shorter.
+	browsertest.Do(t, ctx, "saved reply", chromedp.Evaluate[chromedp.Void](
+		`(function(){var s=document.getElementById('canned');s.selectedIndex=1;s.dispatchEvent(new Event('change'))})()`))
+	if v := browsertest.Run(t, ctx, "reply box", chromedp.Evaluate[string](`document.getElementById('reply-body').value`)); !strings.HasPrefix(v, "Hi, this is the front desk") {
+		t.Errorf("saved reply inserted as %q", v)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{strings.Repeat("a", 160), "160 / 1600 · 1 text"},
+		{strings.Repeat("a", 161), "161 / 1600 · 2 texts"},
+		{"¿cómo está?" + strings.Repeat("a", 60), "71 / 1600 · 2 texts (special characters: 70 per text)"},
+		{"¿como estas?", "12 / 1600 · 1 text"},
+		{"ok 🙂", "5 / 1600 · 1 text (special characters"},
+	} {
+		got := browsertest.Run(t, ctx, "counter", chromedp.Evaluate[string](fmt.Sprintf(
+			`(function(){var t=document.getElementById('reply-body');t.value=%q;t.dispatchEvent(new Event('input'));return document.getElementById('reply-count').textContent})()`, tc.text)))
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("counter for %q: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	browsertest.Do(t, ctx, "clear reply", chromedp.Evaluate[chromedp.Void](`document.getElementById('reply-body').value=''`))
 	reply := "Hi Maria, this is Dana at FLSPS. Ashley has Tuesday at 3:30 PM for your migraine Botox consult. Does that work?"
 	browsertest.Do(t, ctx, "reply",
 		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
