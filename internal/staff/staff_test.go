@@ -699,8 +699,10 @@ func TestAPIFlow(t *testing.T) {
 }
 
 func TestEventStreamPushesChanges(t *testing.T) {
+	defer func(d time.Duration) { *staff.StreamCheck = d }(*staff.StreamCheck)
+	*staff.StreamCheck = 100 * time.Millisecond
 	e := newEnv(t)
-	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	u := e.addStaff(dana, "Dana Ortiz", danaPW, false)
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -736,6 +738,16 @@ func TestEventStreamPushesChanges(t *testing.T) {
 	if m := next(); m["open"].(float64) != 1 || m["urgent"].(float64) != 1 {
 		t.Fatalf("after Notify: %v", m)
 	}
+	// Disabling the account ends its stream at the next session check.
+	if err := e.st.SetStaffDisabled(context.Background(), u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		if sc.Text() == "event: signedout" {
+			return
+		}
+	}
+	t.Fatalf("stream of a disabled account did not end with signedout: %v", sc.Err())
 }
 
 func TestAuditPageAdminsOnly(t *testing.T) {
