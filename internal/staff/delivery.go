@@ -26,6 +26,9 @@ var twilioWords = map[int]string{
 	30007: "The carrier filtered the text as possible spam",
 	30008: "The carrier could not deliver the text (unknown error)",
 	63016: "WhatsApp only allows replies within 24 hours of the patient's last message; call them instead",
+	20429: "Twilio is busy (too many texts at once)",
+	20500: "Twilio had an internal error",
+	20503: "Twilio is unavailable for the moment",
 }
 
 var twilioCodeRE = regexp.MustCompile(`\b(2\d{4}|3\d{4}|6\d{4})\b`)
@@ -45,8 +48,13 @@ func plainError(raw string) string {
 		}
 		return fmt.Sprintf("The text could not be delivered (Twilio error %d)", code)
 	}
-	if strings.Contains(raw, "not configured") {
+	switch low := strings.ToLower(raw); {
+	case strings.Contains(low, "not configured"):
 		return "Texting is not set up on this server; tell your administrator"
+	case strings.Contains(low, "deadline exceeded"), strings.Contains(low, "timeout"):
+		return "Twilio did not answer in time"
+	case strings.Contains(low, "connection refused"), strings.Contains(low, "no such host"), strings.Contains(low, "connection reset"):
+		return "Twilio could not be reached"
 	}
 	return "The text could not be delivered"
 }
