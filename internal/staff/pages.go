@@ -403,7 +403,9 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		case store.EventAlertSent:
 			it.Type, it.Text = "alert", "Staff alert sent ("+ev.Body+")"
 		case store.EventAlertFailed:
-			it.Type, it.Text = "alert-failed", "Staff alert failed: "+ev.Body
+			// The body is "sms to …0101: <the provider's error>".
+			target, why, _ := strings.Cut(ev.Body, ": ")
+			it.Type, it.Text = "alert-failed", "Staff alert failed ("+target+"): "+plainError(why)
 		case store.EventOptedOut:
 			it.Type, it.Text = "optout", "Patient opted out of text messages"
 			if ev.ActorName == store.AuthorSystem {
