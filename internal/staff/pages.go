@@ -103,8 +103,8 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, se *sess) {
 		d.Kind = ""
 	}
 	q.Kind = d.Kind
-	if len(d.Q) > 200 {
-		d.Q = d.Q[:200]
+	if utf8.RuneCountInString(d.Q) > 200 {
+		d.Q = string([]rune(d.Q)[:200])
 		q.Text = d.Q
 	}
 	if d.Mine {
