@@ -69,7 +69,7 @@ func TestBrowserFollowUpBumpsCardLive(t *testing.T) {
 	bumped := fmt.Sprintf(`#queue .item[data-id="%d"]`, newer.ID)
 	browsertest.WaitJS(t, ctx, "bump", fmt.Sprintf(`(function(){var c=document.querySelector('#queue .item');return c && c.getAttribute('data-id')==='%d' && c.classList.contains('unread')})()`, newer.ID))
 	card := text(t, ctx, bumped)
-	for _, want := range []string{"New message", "Still waiting to hear about my insurance", "since the patient wrote", "Margaret Collins"} {
+	for _, want := range []string{"New message", "Still waiting to hear about my insurance", "20 min", "waiting, claimed just now", "Margaret Collins"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("bumped card lacks %q: %s", want, card)
 		}

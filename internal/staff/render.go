@@ -53,6 +53,7 @@ func mustTemplates(c *Console) *templates {
 		"datetime":   c.datetime,
 		"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"since":      func(t time.Time) string { return humanDuration(c.now().Sub(t)) },
+		"ago":        func(t time.Time) string { return ago(humanDuration(c.now().Sub(t))) },
 		"between":    func(a, b time.Time) string { return humanDuration(b.Sub(a)) },
 		"kindLabel":  kindLabel,
 		"outcome":    outcomeLabel,
@@ -249,6 +250,14 @@ func (c *Console) clock(t time.Time) string {
 
 func (c *Console) datetime(t time.Time) string {
 	return t.In(c.loc).Format("Mon Jan 2 2006, 3:04:05 PM MST")
+}
+
+// ago is "12 min ago", or "just now".
+func ago(d string) string {
+	if d == "just now" {
+		return d
+	}
+	return d + " ago"
 }
 
 // humanDuration is a waiting time at a glance: "just now", "12 min",

@@ -134,8 +134,9 @@ func (q InboxQuery) where() (string, []any) {
 
 // Inbox lists escalations for the staff inbox and counts all that match.
 // Order: unresolved urgent ones first; then those where the patient wrote
-// again after the last staff reply (a follow-up bumps its card), oldest
-// follow-up first; then the rest oldest first. Resolved ones come last,
+// again after the last staff reply (a follow-up bumps its card), longest
+// waiting first (since the escalation opened if no staff reply yet, else
+// since the follow-up); then the rest oldest first. Resolved ones come last,
 // most recently resolved first.
 func (s *SQL) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, int, error) {
 	where, args := q.where()
@@ -150,7 +151,7 @@ func (s *SQL) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, int, error)
 		CASE WHEN x.status <> 'resolved' AND x.priority = 'urgent' THEN 0 ELSE 1 END,
 		CASE WHEN x.status <> 'resolved' AND x.new_in > 0 AND x.last_in > COALESCE(x.last_staff, 0) THEN 0 ELSE 1 END,
 		CASE WHEN x.status = 'resolved' THEN -x.resolved_at
-			WHEN x.new_in > 0 AND x.last_in > COALESCE(x.last_staff, 0) THEN x.last_in
+			WHEN x.new_in > 0 AND x.last_staff IS NOT NULL AND x.last_in > x.last_staff THEN x.last_in
 			ELSE x.created_at END,
 		x.id`
 	all := append([]any{q.Reader}, args...)

@@ -45,7 +45,9 @@
     var els = document.querySelectorAll('time[data-since]');
     for (var i = 0; i < els.length; i++) {
       var t = Date.parse(els[i].getAttribute('datetime'));
-      if (!isNaN(t)) els[i].textContent = human(now - t);
+      if (isNaN(t)) continue;
+      var h = human(now - t);
+      els[i].textContent = els[i].hasAttribute('data-ago') && h !== 'just now' ? h + ' ago' : h;
     }
   }
 
