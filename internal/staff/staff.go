@@ -1,15 +1,19 @@
 // Package staff is the clinic's web console and JSON API for escalations:
 // staff sign in at /staff, see the queue of open escalations (urgent first,
-// then oldest), open one to read the whole conversation, claim it, reply to
-// the patient by SMS (through the store's outbox), add internal notes,
-// resolve and reopen it. Integrations use /api/v1 with bearer tokens.
+// then follow-ups the patient sent, then oldest; searchable, filtered,
+// paged), open one to read the whole conversation and call the patient,
+// claim it, reply to the patient by SMS (through the store's outbox), add
+// internal notes, resolve and reopen it. Integrations use /api/v1 with
+// bearer tokens. actions.go holds the actions and the one claim rule both
+// follow.
 //
 // Everything is server-rendered from embedded html/template files with one
 // embedded stylesheet and one small script; the Content-Security-Policy
 // forbids inline script and style. Sessions are server-side (only the
 // SHA-256 of the cookie's token is stored), every form carries a
-// per-session CSRF token, and sign-in is rate-limited per account and per
-// remote address. See README-like notes on Console for the routes.
+// per-session CSRF token (and cross-site POSTs are refused), and sign-in
+// failures are limited per address and account with growing delays. See
+// Console for the routes.
 package staff
 
 import (
