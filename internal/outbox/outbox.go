@@ -31,6 +31,10 @@ type Worker struct {
 	PostWebhook func(ctx context.Context, url, body string) error
 	// Permanent reports whether an error will never succeed on retry.
 	Permanent func(error) bool
+	// Unsubscribed reports a refusal because the recipient opted out with
+	// the carrier (Twilio 21610): the patient a stored message was for is
+	// then marked opted out, so nobody texts them again. nil = never.
+	Unsubscribed func(error) bool
 
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // optional
@@ -167,6 +171,13 @@ func (w *Worker) deliver(ctx context.Context, it store.OutboxItem) {
 		}
 		if e := w.Store.OutboxFailed(ctx, it.ID, msg); e != nil {
 			log.Error("outbox: failure not recorded", "err", e)
+		}
+		if it.MessageID != nil && w.Unsubscribed != nil && w.Unsubscribed(err) {
+			if e := w.Store.OptOutRecipient(ctx, *it.MessageID, "the carrier reports the patient unsubscribed (Twilio 21610)"); e != nil {
+				log.Error("outbox: opt-out not recorded", "err", e)
+			} else {
+				log.Warn("outbox: recipient unsubscribed; patient marked opted out")
+			}
 		}
 		if w.Metrics != nil {
 			w.Metrics.OutboxFailures.WithLabelValues(it.Kind, "permanent").Inc()

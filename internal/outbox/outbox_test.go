@@ -164,3 +164,28 @@ func TestRunDrainsAndStops(t *testing.T) {
 func itoa(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
+
+// A staff reply Twilio refuses with 21610 (the patient unsubscribed with the
+// carrier) fails for good and marks the patient opted out; an alert to a
+// staff number refused the same way marks nobody.
+func TestUnsubscribedRecipientIsMarkedOptedOut(t *testing.T) {
+	atEveryEpoch(t, func(t *testing.T, start time.Time) {
+		st, tw, w, _ := setup(t, start)
+		w.Unsubscribed = sms.IsUnsubscribed
+		ctx := context.Background()
+		res := booking(t, st, "SM00000000000000000000000000000009", "+15615550198")
+		tw.RejectTo("+15615550198", 21610)
+		tw.RejectTo(res.Conversation.Address, 21610)
+		if _, err := st.QueueStaffReply(ctx, res.Escalation.ID, 0, "api:test", "Hi, this is the front desk"); err != nil {
+			t.Fatal(err)
+		}
+		w.RunOnce(ctx)
+		conv, err := st.ConversationByID(ctx, res.Conversation.ID)
+		if err != nil || !conv.OptedOut {
+			t.Fatalf("patient not opted out: %+v %v", conv, err)
+		}
+		if _, err := st.QueueStaffReply(ctx, res.Escalation.ID, 0, "api:test", "again"); err != store.ErrOptedOut {
+			t.Fatalf("a second reply: %v, want ErrOptedOut", err)
+		}
+	})
+}

@@ -111,7 +111,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		log.Warn("FAQBOT_STAFF_NUMBERS is set but Twilio sending is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, FAQBOT_TWILIO_FROM): staff SMS alerts will fail")
 	}
 
-	s.worker = &outbox.Worker{Store: st, Log: log, Metrics: s.metrics, Now: now, Permanent: permanent}
+	s.worker = &outbox.Worker{Store: st, Log: log, Metrics: s.metrics, Now: now, Permanent: permanent,
+		Unsubscribed: sms.IsUnsubscribed}
 	if s.sender != nil {
 		s.worker.SendSMS = s.sender.Send
 	}
@@ -126,6 +127,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
 	})
 
 	s.worker.OnChange = s.console.Notify

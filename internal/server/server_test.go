@@ -549,3 +549,19 @@ func TestEarlyStatusCallbackIsNotLost(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// WhatsApp's ProfileName becomes the patient's name for staff, unless the
+// conversation already has one (staff may have typed it).
+func TestWhatsAppProfileNameNamesThePatient(t *testing.T) {
+	e := start(t, "")
+	from := "whatsapp:+15615550149"
+	e.sms(from, "can I book a consult for next week?", "ProfileName", "Margaret Collins")
+	list := e.escalations()
+	if len(list) != 1 || list[0].PatientName != "Margaret Collins" {
+		t.Fatalf("%+v", list)
+	}
+	e.sms(from, "thanks", "ProfileName", "Maggie")
+	if list := e.escalations(); list[0].PatientName != "Margaret Collins" {
+		t.Fatalf("renamed: %+v", list)
+	}
+}

@@ -214,6 +214,14 @@ func IsPermanent(err error) bool {
 	return false
 }
 
+// IsUnsubscribed reports Twilio's refusal to text a recipient who opted
+// out with the carrier (error 21610): the patient must be treated as
+// opted out.
+func IsUnsubscribed(err error) bool {
+	code, _, ok := TwilioError(err)
+	return ok && code == 21610
+}
+
 // TwilioError returns the Twilio error code and HTTP status of a REST error
 // (for logs and for marking an outbox entry failed), ok false for others.
 func TwilioError(err error) (code, status int, ok bool) {

@@ -82,8 +82,25 @@ func (h *Webhook) InboundHandler() http.Handler {
 			WriteTwiML(w, h.degrade(in, err))
 			return
 		}
+		h.rememberName(ctx, out.Conversation, msg.ProfileName)
 		WriteTwiML(w, out.Reply)
 	})
+}
+
+// rememberName keeps a WhatsApp profile name as the patient's name for
+// staff, unless the conversation already has one (staff may have typed
+// it). A failure only costs the name: it is logged, never the reply.
+func (h *Webhook) rememberName(ctx context.Context, conv *store.Conversation, profile string) {
+	profile = strings.TrimSpace(profile)
+	if profile == "" || conv == nil || conv.ID == 0 || conv.Name != "" || h.Store == nil {
+		return
+	}
+	if len(profile) > 100 {
+		profile = strings.ToValidUTF8(profile[:100], "")
+	}
+	if _, err := h.Store.NameConversationIfUnnamed(ctx, conv.ID, profile); err != nil {
+		h.Log.Warn("twilio: could not keep the WhatsApp profile name", "err", err)
+	}
 }
 
 // degrade answers a message the store could not take: it is spooled for a

@@ -1,10 +1,13 @@
 package staff
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +80,9 @@ type APIEvent struct {
 // APIEscalationDetail is GET /api/v1/escalations/{id}.
 type APIEscalationDetail struct {
 	APIEscalation
+	// PatientPhone is the full number to call ("" for web chat); only this
+	// one-escalation view carries it, and each read is audited.
+	PatientPhone string          `json:"patient_phone"`
 	Conversation APIConversation `json:"conversation"`
 }
 
@@ -219,7 +225,7 @@ func (c *Console) apiGet(w http.ResponseWriter, r *http.Request, tok *store.APIT
 		c.apiServerError(w, "get", err)
 		return
 	}
-	d := APIEscalationDetail{APIEscalation: ToAPIEscalation(e), Conversation: APIConversation{
+	d := APIEscalationDetail{APIEscalation: ToAPIEscalation(e), PatientPhone: dialNumber(conv.Address), Conversation: APIConversation{
 		ID: conv.ID, Channel: conv.Channel, Patient: maskAddress(conv.Address), PatientName: conv.Name,
 		OptedOut: conv.OptedOut, Messages: []APIMessage{}, Events: []APIEvent{}}}
 	for _, m := range msgs {
@@ -231,7 +237,7 @@ func (c *Console) apiGet(w http.ResponseWriter, r *http.Request, tok *store.APIT
 			EscalationID: ev.EscalationID, Actor: ev.ActorName, Body: ev.Body, CreatedAt: ev.CreatedAt})
 	}
 	a := apiActor(tok)
-	c.audit(ctx, r, nil, a.name, "view", &id, "api")
+	c.audit(ctx, r, nil, a.name, "view", &id, "number shown (api)")
 	writeJSON(w, http.StatusOK, d)
 }
 
@@ -241,21 +247,42 @@ var apiErrors = map[string]struct {
 	msg    string
 }{
 	"not_found":        {http.StatusNotFound, "escalation not found"},
-	"err_opted_out":    {http.StatusUnprocessableEntity, "not sent: the patient has opted out of text messages (replied STOP); they must text START first"},
+	"err_opted_out":    {http.StatusUnprocessableEntity, "not sent: the patient has opted out of text messages (replied STOP, or the carrier reports them unsubscribed); call them instead. They must text START before anyone can text them"},
 	"err_cannot_send":  {http.StatusServiceUnavailable, "not sent: SMS sending is not configured on this server (Twilio REST credentials missing)"},
-	"err_claimed":      {http.StatusConflict, "the escalation is claimed by someone else"},
+	"err_claimed":      {http.StatusConflict, "someone else holds this escalation: only they can reply, add notes, resolve or release it; take it over first (POST .../takeover)"},
 	"err_resolved":     {http.StatusConflict, "the escalation is resolved; reopen it first"},
 	"err_not_resolved": {http.StatusConflict, "the escalation is not resolved"},
 	"err_empty":        {http.StatusUnprocessableEntity, `"body" must not be empty`},
-	"err_too_long":     {http.StatusUnprocessableEntity, `"body" is too long (at most 1600 characters)`},
+	"err_too_long":     {http.StatusUnprocessableEntity, fmt.Sprintf(`"body" is too long (at most %d characters)`, maxReplyChars)},
 	"err_outcome":      {http.StatusUnprocessableEntity, `"outcome" must be one of booked, answered, no_response, other`},
-	"err_note_long":    {http.StatusUnprocessableEntity, `"note" is too long (at most 4000 characters)`},
+	"err_note_long":    {http.StatusUnprocessableEntity, fmt.Sprintf(`"note" is too long (at most %d characters)`, maxNoteChars)},
+	"err_name_long":    {http.StatusUnprocessableEntity, fmt.Sprintf(`"name" is too long (at most %d characters)`, maxNameChars)},
 }
+
+// Request bodies of the API's actions. Unknown fields are refused (a
+// misspelt "notes" must not lose the note).
+type (
+	replyRequest struct {
+		Body string `json:"body"`
+	}
+	noteRequest struct {
+		Body string `json:"body"`
+	}
+	resolveRequest struct {
+		Outcome string `json:"outcome"`
+		Note    string `json:"note"`
+	}
+	nameRequest struct {
+		Name string `json:"name"`
+	}
+	emptyRequest struct{}
+)
 
 // apiAction is POST /api/v1/escalations/{id}/{action}. Bodies: reply and
 // note take {"body": "..."}, resolve takes {"outcome": "...", "note":
-// "..."}, the others none. Success: 200 with the escalation (reply: 201
-// with {"message": ..., "escalation": ...}).
+// "..."}, name takes {"name": "..."}, the others nothing (or {}). Success:
+// 200 with the escalation (reply: 201 with {"message": ..., "escalation":
+// ...}). See actions.go for the claim rule (409 "claimed").
 func (c *Console) apiAction(w http.ResponseWriter, r *http.Request, tok *store.APIToken) {
 	id, ok := pathID(r)
 	if !ok {
@@ -263,32 +290,47 @@ func (c *Console) apiAction(w http.ResponseWriter, r *http.Request, tok *store.A
 		return
 	}
 	action := mux.Vars(r)["action"]
-	var in struct {
-		Body    string `json:"body"`
-		Outcome string `json:"outcome"`
-		Note    string `json:"note"`
+	var in actionInput
+	var ok2 bool
+	switch action {
+	case "reply":
+		var req replyRequest
+		ok2 = decodeJSON(w, r, &req, true, `{"body": "..."}`)
+		in.Body = req.Body
+	case "note":
+		var req noteRequest
+		ok2 = decodeJSON(w, r, &req, true, `{"body": "..."}`)
+		in.Body = req.Body
+	case "resolve":
+		var req resolveRequest
+		ok2 = decodeJSON(w, r, &req, true, `{"outcome": "answered", "note": "..."}`)
+		in.Outcome, in.Note = req.Outcome, req.Note
+	case "name":
+		var req nameRequest
+		ok2 = decodeJSON(w, r, &req, true, `{"name": "..."}`)
+		in.Name = req.Name
+	default:
+		ok2 = decodeJSON(w, r, &emptyRequest{}, false, `no body (or {})`)
 	}
-	needsBody := action == "reply" || action == "note" || action == "resolve"
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorJSON{Error: "request body too large (at most 64 KiB)"})
+	if !ok2 {
 		return
 	}
-	if len(strings.TrimSpace(string(b))) > 0 || needsBody {
-		if err := json.Unmarshal(b, &in); err != nil {
-			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "request body must be a JSON object: " + err.Error()})
-			return
-		}
-	}
 	a := apiActor(tok)
-	res := c.act(r.Context(), a, id, action, actionInput{Body: in.Body, Outcome: in.Outcome, Note: in.Note})
+	res := c.act(r.Context(), a, id, action, in)
 	if res.err != nil {
 		c.apiServerError(w, action, res.err)
 		return
 	}
 	if e, bad := apiErrors[res.code]; bad {
 		code := strings.TrimPrefix(res.code, "err_")
-		writeJSON(w, e.status, errorJSON{Error: e.msg, Code: code})
+		msg := e.msg
+		if res.code == "err_claimed" && res.holder != "" {
+			msg = res.holder + " holds this escalation: only they can reply, add notes, resolve or release it; take it over first (POST .../takeover)"
+		}
+		if res.refused() {
+			c.audit(r.Context(), r, nil, a.name, "refused", &id, action+": "+code+" (api)")
+		}
+		writeJSON(w, e.status, errorJSON{Error: msg, Code: code})
 		return
 	}
 	if res.auditAction != "" {
@@ -311,6 +353,90 @@ func (c *Console) apiAction(w http.ResponseWriter, r *http.Request, tok *store.A
 	default:
 		writeJSON(w, http.StatusOK, esc)
 	}
+}
+
+// decodeJSON reads one JSON object into dst, refusing unknown fields. An
+// empty body is fine unless required. On failure it has written a 400 (413
+// for a body over 64 KiB) whose message names the field at fault in the
+// API's own words (never a Go type), and returns false. example shows the
+// expected shape.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any, required bool, example string) bool {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorJSON{Error: "request body too large (at most 64 KiB)"})
+		} else {
+			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "could not read the request body"})
+		}
+		return false
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if required {
+			writeJSON(w, http.StatusBadRequest, errorJSON{Error: "this action needs a JSON body: " + example})
+			return false
+		}
+		return true
+	}
+	bad := func(msg string) bool {
+		writeJSON(w, http.StatusBadRequest, errorJSON{Error: msg + " (expected " + example + ")"})
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return bad(fmt.Sprintf("the request body is not valid JSON (at byte %d)", syn.Offset))
+		case errors.As(err, &typ) && typ.Field == "":
+			return bad("the request body must be a JSON object")
+		case errors.As(err, &typ):
+			return bad(fmt.Sprintf("%q must be a %s", typ.Field, jsonKind(typ.Type.Kind())))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+			return bad("unknown field " + field + ": " + knownFields(dst))
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return bad("the request body is not valid JSON (it ends too early)")
+		}
+		return bad("the request body is not a valid JSON object")
+	}
+	if dec.More() {
+		return bad("the request body must hold one JSON object only")
+	}
+	return true
+}
+
+// knownFields says which fields dst accepts: "this action accepts "body""
+// or "this action takes no fields".
+func knownFields(dst any) string {
+	t := reflect.TypeOf(dst).Elem()
+	var names []string
+	for i := range t.NumField() {
+		if tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]; tag != "" {
+			names = append(names, strconv.Quote(tag))
+		}
+	}
+	if len(names) == 0 {
+		return "this action takes no fields"
+	}
+	return "this action accepts " + strings.Join(names, " and ")
+}
+
+// jsonKind names a Go kind as JSON does.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Map, reflect.Struct:
+		return "JSON object"
+	}
+	return "number"
 }
 
 func (c *Console) apiServerError(w http.ResponseWriter, what string, err error) {

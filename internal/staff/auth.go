@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -166,9 +167,26 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *sess), touc
 		}
 		se.version = c.hub.currentVersion() // before the handler reads anything
 		if r.Method == http.MethodPost {
+			if !c.sameOrigin(r) {
+				c.log.Warn("staff: cross-site POST refused", "path", r.URL.Path, "user_id", se.user.ID)
+				c.renderError(w, r, se, http.StatusForbidden, "This form came from another site",
+					"For your safety the console only accepts its own forms. Go back to the inbox and try again there.")
+				return
+			}
 			tok := r.Header.Get(CSRFHeader)
 			if tok == "" {
 				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				if err := r.ParseForm(); err != nil {
+					var tooBig *http.MaxBytesError
+					if errors.As(err, &tooBig) {
+						c.renderError(w, r, se, http.StatusRequestEntityTooLarge, "Too much text",
+							"That was more than the console accepts at once (64 KiB). Nothing was saved. Go back, shorten the text and send it again.")
+						return
+					}
+					c.renderError(w, r, se, http.StatusBadRequest, "The form could not be read",
+						"Nothing was saved. Go back, reload the page and try again.")
+					return
+				}
 				tok = r.PostFormValue("csrf")
 			}
 			if !equalTokens(tok, se.s.CSRFToken) {
@@ -226,7 +244,7 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	c.render(w, r, status, "login", &pageData{Title: "Sign in", Login: &d})
 }
 
-const genericLoginError = "That email and password don't match an active account. Check them and try again."
+const genericLoginError = "That email and password don't match an active staff account. Check them and try again."
 
 func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -246,22 +264,19 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ck, err := r.Cookie(loginCookie)
-	if err != nil || !equalTokens(ck.Value, r.PostForm.Get("csrf")) {
+	if err != nil || !equalTokens(ck.Value, r.PostForm.Get("csrf")) || !c.sameOrigin(r) {
 		d.Error = "The sign-in form expired. Please try again."
 		c.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
 
 	addr := c.clientAddr(r)
-	// Both buckets pay for each attempt, so neither a guessed account nor a
-	// busy address can be used to try passwords fast.
-	okAddr := c.limAddr.Allow("addr:" + addr)
-	okAcct := c.limAcct.Allow("acct:" + email)
-	if !okAddr || !okAcct {
-		c.audit(r.Context(), r, nil, email, "login_failed", nil, "rate limited")
-		c.log.Warn("staff: sign-in rate limited", "remote", addr)
-		d.Error = "Too many sign-in attempts. Wait a few minutes, then try again."
-		w.Header().Set("Retry-After", "60")
+	pairKey := addr + "\x00" + email
+	if wait := max(c.failPair.Wait(pairKey), c.failAddr.Wait(addr)); wait > 0 {
+		c.audit(r.Context(), r, nil, email, "login_refused", nil, "waiting after failed sign-ins")
+		c.log.Warn("staff: sign-in refused while waiting after failures", "remote", addr)
+		d.Error = "Too many wrong passwords from this device. " + c.tryAgain(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		c.renderLogin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
@@ -289,9 +304,14 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		}
 		c.audit(r.Context(), r, id, email, "login_failed", nil, reason)
 		d.Error = genericLoginError
+		if wait := max(c.failPair.Fail(pairKey), c.failAddr.Fail(addr)); wait > 0 {
+			d.Error += " " + c.tryAgain(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		}
 		c.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
+	c.failPair.Reset(pairKey)
 
 	// A new session each sign-in (no fixation); an older one of this
 	// browser ends.
@@ -314,6 +334,21 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, SessionCookie, raw, "/", 0, http.SameSiteLaxMode)
 	c.setCookie(w, loginCookie, "", "/staff/login", -1, http.SameSiteStrictMode)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tryAgain says when a sign-in may be tried again: "Try again in 8
+// seconds (at 3:04:12 PM)."
+func (c *Console) tryAgain(wait time.Duration) string {
+	secs := int((wait + time.Second - 1) / time.Second)
+	in := fmt.Sprintf("%d seconds", secs)
+	switch {
+	case secs == 1:
+		in = "1 second"
+	case secs >= 120:
+		in = fmt.Sprintf("%d minutes", (secs+59)/60)
+	}
+	at := c.now().Add(wait).In(c.loc).Format("3:04:05 PM")
+	return fmt.Sprintf("Try again in %s (at %s).", in, at)
 }
 
 // burnDummyHash spends as long as a real comparison, so a response's

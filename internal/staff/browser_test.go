@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flsps/faqbot/internal/browsertest"
+	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
 )
 
@@ -53,9 +54,9 @@ func screenshotPath(t *testing.T, name string) string {
 // text with markup shows as text; a form without its CSRF token is refused.
 func TestBrowserStaffFlow(t *testing.T) {
 	ctx, _ := browsertest.New(t)
-	e := newEnv(t)
+	e := newEnv(t, func(o *staff.Options) { o.RepliesFile = filepath.Join("..", "..", "faq", "staff", "replies.yaml") })
 	ctx0 := context.Background()
-	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	e.addStaff(dana, "Dana Ortiz", danaPW, true)
 	lee := e.addStaff(lee, "Lee Park", leePW, false)
 	now := time.Now()
 
@@ -75,6 +76,11 @@ func TestBrowserStaffFlow(t *testing.T) {
 			}
 		}
 	}
+	// That patient writes again: the card shows it, unread.
+	if _, err := e.st.RecordExchange(ctx0, store.Exchange{Channel: store.ChannelSMS, Address: "+15615550177",
+		ExternalID: fmt.Sprintf("SM%032d", sidCounter.Add(1)), Body: "It's Blue Cross, if that helps", At: now.Add(-3 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
 	e.escalateAt(now.Add(-4*time.Minute), "+15615550199", "",
 		"my eyelid is drooping and it's hard to swallow since my shots yesterday", store.KindEmergency, store.PriorityUrgent,
 		"If this is an emergency, call 911 now. Our clinical staff are being alerted and will contact you as soon as possible.")
@@ -91,8 +97,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("sign-in")),
 		chromedp.WaitVisible(chromedp.ID("queue")),
 	)
-	if title := browsertest.Run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · faqbot" {
-		t.Errorf("title %q, want (2) Inbox · faqbot (two unclaimed)", title)
+	if title := browsertest.Run(t, ctx, "title", chromedp.Title()); title != "(2) Inbox · Florida Spine and Pain Specialists" {
+		t.Errorf("title %q, want (2) Inbox · Florida Spine and Pain Specialists (two unclaimed)", title)
 	}
 	queue := browsertest.Run(t, ctx, "queue", chromedp.Text(chromedp.ID("queue")))
 	for _, want := range []string{"Emergency", "Booking request", "Maria Gonzalez · •••0142", "•••0199", "Lee Park", "Unclaimed"} {
@@ -114,7 +120,7 @@ func TestBrowserStaffFlow(t *testing.T) {
 		"Can someone from the front desk call me back? I have a question about my bill.", store.KindHuman, store.PriorityNormal,
 		"Sure. A member of our staff will text you back during office hours to help.")
 	e.console.Notify()
-	browsertest.WaitJS(t, ctx, "live update", `document.title === "(3) Inbox · faqbot" && document.querySelectorAll('#queue .item').length === 4`)
+	browsertest.WaitJS(t, ctx, "live update", `document.title === "(3) Inbox · Florida Spine and Pain Specialists" && document.querySelectorAll('#queue .item').length === 4`)
 	if same := browsertest.Run(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
 		t.Error("the page reloaded instead of updating in place")
 	}
@@ -135,6 +141,27 @@ func TestBrowserStaffFlow(t *testing.T) {
 		chromedp.Click(chromedp.ID("claim")),
 		chromedp.WaitVisible(chromedp.ID("release")),
 	)
+	// A saved reply goes into the box; the counter counts texts, and a
+	// character outside the GSM alphabet (ó, an emoji) makes them shorter.
+	browsertest.Do(t, ctx, "saved reply", chromedp.Evaluate[chromedp.Void](
+		`(function(){var s=document.getElementById('canned');s.selectedIndex=1;s.dispatchEvent(new Event('change'))})()`))
+	if v := browsertest.Run(t, ctx, "reply box", chromedp.Evaluate[string](`document.getElementById('reply-body').value`)); !strings.HasPrefix(v, "Hi, this is the front desk") {
+		t.Errorf("saved reply inserted as %q", v)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{strings.Repeat("a", 160), "160 / 1600 · 1 text"},
+		{strings.Repeat("a", 161), "161 / 1600 · 2 texts"},
+		{"¿cómo está?" + strings.Repeat("a", 60), "71 / 1600 · 2 texts (special characters: 70 per text)"},
+		{"¿como estas?", "12 / 1600 · 1 text"},
+		{"ok 🙂", "5 / 1600 · 1 text (special characters"},
+	} {
+		got := browsertest.Run(t, ctx, "counter", chromedp.Evaluate[string](fmt.Sprintf(
+			`(function(){var t=document.getElementById('reply-body');t.value=%q;t.dispatchEvent(new Event('input'));return document.getElementById('reply-count').textContent})()`, tc.text)))
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("counter for %q: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	browsertest.Do(t, ctx, "clear reply", chromedp.Evaluate[chromedp.Void](`document.getElementById('reply-body').value=''`))
 	reply := "Hi Maria, this is Dana at FLSPS. Ashley has Tuesday at 3:30 PM for your migraine Botox consult. Does that work?"
 	browsertest.Do(t, ctx, "reply",
 		chromedp.SendKeys(chromedp.ID("reply-body"), reply),
@@ -190,7 +217,8 @@ func TestBrowserStaffFlow(t *testing.T) {
 	}
 
 	// On a phone-sized screen nothing needs sideways scrolling.
-	for _, path := range []string{"/staff", fmt.Sprintf("/staff/escalations/%d", booking.ID)} {
+	for path, name := range map[string]string{"/staff": "inbox-phone.png", fmt.Sprintf("/staff/escalations/%d", booking.ID): "conversation-phone.png",
+		"/staff/audit": ""} {
 		browsertest.Do(t, ctx, "narrow "+path,
 			chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(base+path),
@@ -199,10 +227,19 @@ func TestBrowserStaffFlow(t *testing.T) {
 		if over := browsertest.Run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
 			t.Errorf("%s overflows a 390 px screen", path)
 		}
-	}
-	shot = browsertest.Run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
-	if err := os.WriteFile(screenshotPath(t, "conversation-phone.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
+		if name == "conversation-phone.png" {
+			// On a phone the conversation comes first, the actions after it.
+			if first := browsertest.Run(t, ctx, "order", chromedp.Evaluate[bool](
+				`document.getElementById('timeline').getBoundingClientRect().top < document.querySelector('aside.side').getBoundingClientRect().top`)); !first {
+				t.Error("on a phone the actions come before the conversation")
+			}
+		}
+		if name != "" {
+			shot = browsertest.Run(t, ctx, "narrow screenshot", chromedp.FullScreenshot(100))
+			if err := os.WriteFile(screenshotPath(t, name), shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	browsertest.Do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
 

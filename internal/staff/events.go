@@ -62,19 +62,24 @@ func (h *hub) close() {
 
 // countsJSON is what /staff/counts returns and the event stream sends.
 type countsJSON struct {
-	Open    int    `json:"open"`   // waiting for someone (open, unclaimed)
-	Urgent  int    `json:"urgent"` // of those, urgent
-	Version uint64 `json:"version"`
+	Open int `json:"open"` // waiting for someone (open, unclaimed)
+	// Urgent counts urgent escalations not yet resolved, claimed or not.
+	Urgent int `json:"urgent"`
+	Mine   int `json:"mine"` // claimed by the signed-in staff member
+	// LatestUrgent is the newest urgent escalation's id: when it grows, a
+	// new emergency arrived (the page may sound and notify).
+	LatestUrgent int64  `json:"latest_urgent"`
+	Version      uint64 `json:"version"`
 }
 
-func (c *Console) readCounts(r *http.Request) (countsJSON, error) {
+func (c *Console) readCounts(r *http.Request, se *sess) (countsJSON, error) {
 	v := c.hub.currentVersion()
-	open, urgent, err := c.o.Store.CountOpen(r.Context())
-	return countsJSON{Open: open, Urgent: urgent, Version: v}, err
+	n, err := c.o.Store.QueueCounts(r.Context(), se.user.ID)
+	return countsJSON{Open: n.Waiting, Urgent: n.Urgent, Mine: n.Mine, LatestUrgent: n.LatestUrgent, Version: v}, err
 }
 
-func (c *Console) counts(w http.ResponseWriter, r *http.Request, _ *sess) {
-	n, err := c.readCounts(r)
+func (c *Console) counts(w http.ResponseWriter, r *http.Request, se *sess) {
+	n, err := c.readCounts(r, se)
 	if err != nil {
 		c.log.Error("staff: counts", "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorJSON{Error: "could not read the queue"})
@@ -83,13 +88,15 @@ func (c *Console) counts(w http.ResponseWriter, r *http.Request, _ *sess) {
 	writeJSON(w, http.StatusOK, n)
 }
 
-// Stream timing: a comment every 25 s keeps proxies from closing the
-// connection and re-checks the session; after streamLife the server ends
-// the stream and the browser reconnects (so a long-lived stream never
-// outlives a revoked session or a deploy by much).
+// Stream timing: the session is re-checked every streamCheck (a disabled
+// account or a sign-out elsewhere ends the stream within seconds); a
+// comment every streamPing keeps proxies from closing the connection;
+// after streamLife the server ends the stream and the browser reconnects
+// (so a long-lived stream never outlives a deploy by much).
 var (
-	streamPing = 25 * time.Second
-	streamLife = 10 * time.Minute
+	streamCheck = 5 * time.Second
+	streamPing  = 25 * time.Second
+	streamLife  = 10 * time.Minute
 )
 
 // events is the server-sent event stream of an inbox or escalation page:
@@ -112,7 +119,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, se *sess) {
 		return rc.Flush() == nil
 	}
 	send := func() bool {
-		n, err := c.readCounts(r)
+		n, err := c.readCounts(r, se)
 		if err != nil {
 			c.log.Error("staff: counts", "err", err)
 			return true
@@ -125,6 +132,8 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, se *sess) {
 	}
 	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
+	check := time.NewTicker(streamCheck)
+	defer check.Stop()
 	life := time.NewTimer(streamLife)
 	defer life.Stop()
 	for {
@@ -139,11 +148,12 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, se *sess) {
 			if !send() {
 				return
 			}
-		case <-ping.C:
+		case <-check.C:
 			if c.session(r, false) == nil {
 				write("event: signedout\ndata: {}\n\n")
 				return
 			}
+		case <-ping.C:
 			if !write(": ping\n\n") {
 				return
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,80 +25,188 @@ const (
 )
 
 type inboxItem struct {
-	store.Escalation
+	store.InboxItem
 	Patient string
 	Urgent  bool
 	Mine    bool
 	Preview string
+	Replied bool // the patient wrote again after the last staff reply
+	Unread  bool // ... and this staff member has not looked since
 }
 
+// inboxData is the inbox page: the chosen status view, filters and search,
+// one page of items and what the empty state should say.
 type inboxData struct {
-	View  string
-	Items []inboxItem
-	Views []viewTab
+	View      string
+	Views     []viewTab
+	Q         string
+	Kind      string
+	Kinds     []outcomeOpt
+	Urgent    bool
+	Mine      bool
+	Unclaimed bool
+	Items     []inboxItem
+	Total     int
+	From, To  int    // 1-based positions shown
+	PrevURL   string // "" = none
+	NextURL   string
+	Filtered  bool // a search or filter is on
+	Empty     string
+	ClearURL  string
 }
 
 type viewTab struct {
-	Key, Label string
-	Current    bool
+	Key, Label, URL string
+	Current         bool
 }
 
 var inboxViews = []struct{ key, label string }{
-	{"active", "Waiting & claimed"},
-	{"mine", "Mine"},
+	{"active", "Open"},
 	{"resolved", "Resolved"},
 	{"all", "All"},
 }
 
+var kindOpts = []outcomeOpt{
+	{store.KindEmergency, "Emergency"},
+	{store.KindBooking, "Booking request"},
+	{store.KindUnknown, "Unanswered question"},
+	{store.KindHuman, "Asked for a person"},
+}
+
+// inboxPageSize is how many escalations one inbox page shows.
+const inboxPageSize = 25
+
+// inbox is GET /staff: ?view=active|resolved|all (default active: open and
+// claimed), q= (number, name or text), kind=, urgent=1, mine=1,
+// unclaimed=1, page=N.
 func (c *Console) inbox(w http.ResponseWriter, r *http.Request, se *sess) {
-	view := r.URL.Query().Get("view")
-	f := store.EscalationFilter{}
-	switch view {
-	case "mine", "active", "":
-		f.Status = []string{store.EscOpen, store.EscClaimed}
+	qv := r.URL.Query()
+	d := &inboxData{View: qv.Get("view"), Q: strings.TrimSpace(qv.Get("q")), Kind: qv.Get("kind"),
+		Urgent: qv.Get("urgent") == "1", Mine: qv.Get("mine") == "1", Unclaimed: qv.Get("unclaimed") == "1", Kinds: kindOpts}
+	if d.View == "mine" { // the old "Mine" tab
+		d.View, d.Mine = "active", true
+	}
+	q := store.InboxQuery{Reader: se.user.ID, Text: d.Q, Urgent: d.Urgent, Unclaimed: d.Unclaimed, Limit: inboxPageSize}
+	switch d.View {
 	case "resolved":
-		f.Status = []string{store.EscResolved}
-		f.Limit = 500
+		q.Status = []string{store.EscResolved}
 	case "all":
-		f.Limit = 1000
 	default:
-		view = "active"
-		f.Status = []string{store.EscOpen, store.EscClaimed}
+		d.View = "active"
+		q.Status = []string{store.EscOpen, store.EscClaimed}
 	}
-	if view == "" {
-		view = "active"
+	known := false
+	for _, k := range kindOpts {
+		known = known || k.Value == d.Kind
 	}
-	list, err := c.o.Store.Escalations(r.Context(), f)
+	if !known {
+		d.Kind = ""
+	}
+	q.Kind = d.Kind
+	if utf8.RuneCountInString(d.Q) > 200 {
+		d.Q = string([]rune(d.Q)[:200])
+		q.Text = d.Q
+	}
+	if d.Mine {
+		q.ClaimedBy = se.user.ID
+	}
+	page, _ := strconv.Atoi(qv.Get("page"))
+	page = max(page, 1)
+	q.Offset = (page - 1) * inboxPageSize
+	list, total, err := c.o.Store.Inbox(r.Context(), q)
 	if err != nil {
 		c.serverError(w, r, se, "inbox", err)
 		return
 	}
-	d := &inboxData{View: view}
+	d.Total = total
+	d.Filtered = d.Q != "" || d.Kind != "" || d.Urgent || d.Mine || d.Unclaimed
+	link := func(view string, page int) string {
+		v := url.Values{}
+		if view != "active" {
+			v.Set("view", view)
+		}
+		if d.Q != "" {
+			v.Set("q", d.Q)
+		}
+		if d.Kind != "" {
+			v.Set("kind", d.Kind)
+		}
+		for k, on := range map[string]bool{"urgent": d.Urgent, "mine": d.Mine, "unclaimed": d.Unclaimed} {
+			if on {
+				v.Set(k, "1")
+			}
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		if len(v) == 0 {
+			return "/staff"
+		}
+		return "/staff?" + v.Encode()
+	}
 	for _, v := range inboxViews {
-		d.Views = append(d.Views, viewTab{Key: v.key, Label: v.label, Current: v.key == view})
+		d.Views = append(d.Views, viewTab{Key: v.key, Label: v.label, URL: link(v.key, 1), Current: v.key == d.View})
 	}
-	for _, e := range list {
-		mine := e.ClaimedBy != nil && *e.ClaimedBy == se.user.ID
-		if view == "mine" && !mine {
-			continue
-		}
-		d.Items = append(d.Items, inboxItem{Escalation: e, Patient: patientLabel(e.PatientName, e.Address),
-			Urgent: e.Priority == store.PriorityUrgent && e.Status != store.EscResolved, Mine: mine,
-			Preview: preview(e.MessageBody, 140)})
+	if page > 1 {
+		d.PrevURL = link(d.View, page-1)
 	}
-	// Resolved ones: most recently resolved first.
-	sort.SliceStable(d.Items, func(i, j int) bool {
-		a, b := d.Items[i], d.Items[j]
-		ar, br := a.Status == store.EscResolved, b.Status == store.EscResolved
-		if ar != br {
-			return !ar
+	if q.Offset+len(list) < total {
+		d.NextURL = link(d.View, page+1)
+	}
+	if len(list) > 0 {
+		d.From, d.To = q.Offset+1, q.Offset+len(list)
+	}
+	d.ClearURL = "/staff"
+	if d.View != "active" {
+		d.ClearURL = "/staff?view=" + d.View
+	}
+	for _, it := range list {
+		mine := it.ClaimedBy != nil && *it.ClaimedBy == se.user.ID
+		resolved := it.Status == store.EscResolved
+		item := inboxItem{InboxItem: it, Patient: patientLabel(it.PatientName, it.Address),
+			Urgent: it.Priority == store.PriorityUrgent && !resolved, Mine: mine,
+			Replied: !resolved && it.PatientReplied(), Preview: preview(it.MessageBody, 140)}
+		item.Unread = item.Replied && it.Unread()
+		if item.Replied && it.LastInboundBody != "" {
+			item.Preview = preview(it.LastInboundBody, 140)
 		}
-		if ar && a.ResolvedAt != nil && b.ResolvedAt != nil {
-			return a.ResolvedAt.After(*b.ResolvedAt)
-		}
-		return false
-	})
+		d.Items = append(d.Items, item)
+	}
+	if len(d.Items) == 0 {
+		d.Empty = c.emptyText(r.Context(), se, d, page)
+	}
 	c.render(w, r, http.StatusOK, "inbox", &pageData{Title: "Inbox", Nav: "inbox", Inbox: d})
+}
+
+// emptyText is the truthful empty state of an inbox page with nothing on it.
+func (c *Console) emptyText(ctx context.Context, se *sess, d *inboxData, page int) string {
+	n, err := c.o.Store.QueueCounts(ctx, se.user.ID)
+	waiting := ""
+	if err == nil {
+		switch n.Waiting {
+		case 0:
+			waiting = "nothing is waiting for anyone."
+		case 1:
+			waiting = "1 escalation is waiting for anyone."
+		default:
+			waiting = fmt.Sprintf("%d escalations are waiting for anyone.", n.Waiting)
+		}
+	}
+	switch {
+	case page > 1:
+		return "No more escalations on this page."
+	case d.Q != "":
+		return fmt.Sprintf("Nothing matches “%s” here. Search looks at names, numbers and message text.", d.Q)
+	case d.Mine && !d.Urgent && d.Kind == "" && d.View == "active":
+		return "Mine: nothing is claimed by you; " + waiting
+	case d.Filtered && waiting != "":
+		return "Nothing matches these filters. " + strings.ToUpper(waiting[:1]) + waiting[1:]
+	case d.Filtered:
+		return "Nothing matches these filters."
+	case d.View == "resolved":
+		return "Nothing resolved yet."
+	}
+	return "No escalations waiting. New ones appear here by themselves."
 }
 
 func preview(s string, n int) string {
@@ -109,25 +219,36 @@ func preview(s string, n int) string {
 }
 
 type timelineItem struct {
-	At      time.Time
-	Type    string // "in", "bot", "staff", "event", "note", "alert", "alert-failed", "optout"
-	Who     string
-	Body    string
-	Text    string // an event's sentence
-	Status  string // outbound message status
-	Error   string
-	Pending bool // queued or sent: a delivery status may still come
+	At     time.Time
+	Type   string // "in", "bot", "staff", "event", "note", "alert", "alert-failed", "optout"
+	Who    string
+	Body   string
+	Text   string // an event's sentence
+	Status string // outbound message status
+	// StatusText is the delivery status in words: "Queued", "Retrying
+	// (attempt 3, last error: …)", "Failed: This patient has opted out…".
+	StatusText string
+	Pending    bool // queued or sent: a delivery status may still come
 }
 
 type escData struct {
 	E        *store.Escalation
 	Conv     *store.Conversation
-	Patient  string
+	Patient  string // name and masked number, for the header
+	Phone    string // the full number, for calling (audited when shown)
+	TelURL   template.URL
 	Items    []timelineItem
 	Mine     bool
 	CanSend  bool
 	Outcomes []outcomeOpt
+	Replies  []CannedReply
+	// Draft and NoteDraft keep what staff typed when an action was refused.
+	Draft     string
+	NoteDraft string
 }
+
+// HeldByOther reports an escalation someone else holds.
+func (d *escData) HeldByOther() bool { return d.Claimed() && !d.Mine }
 
 type outcomeOpt struct{ Value, Label string }
 
@@ -163,11 +284,25 @@ func (c *Console) escalationPage(w http.ResponseWriter, r *http.Request, se *ses
 		c.serverError(w, r, se, "escalation", err)
 		return
 	}
-	if r.Header.Get("X-Staff-Refresh") == "" {
-		c.audit(r.Context(), r, &se.user.ID, se.user.Name, "view", &id, "")
+	if err := c.o.Store.MarkSeen(r.Context(), id, se.user.ID); err != nil {
+		c.log.Error("staff: mark seen", "err", err)
 	}
-	title := fmt.Sprintf("#%d %s", id, kindLabel(d.E.Kind))
-	c.render(w, r, http.StatusOK, "escalation", &pageData{Title: title, Nav: "escalation", Esc: d})
+	// The page shows the patient's full number: each time someone opens
+	// it is recorded, but not the page's own live refreshes or the return
+	// after an action (the action is recorded).
+	if r.Header.Get("X-Staff-Refresh") == "" && !hasFlash(r) && r.Method == http.MethodGet {
+		c.audit(r.Context(), r, &se.user.ID, se.user.Name, "view", &id, "number shown")
+	}
+	c.renderEscalation(w, r, http.StatusOK, d)
+}
+
+func (c *Console) renderEscalation(w http.ResponseWriter, r *http.Request, status int, d *escData) {
+	c.renderEscalationWith(w, r, status, d, nil)
+}
+
+func (c *Console) renderEscalationWith(w http.ResponseWriter, r *http.Request, status int, d *escData, f *flash) {
+	title := fmt.Sprintf("#%d %s", d.E.ID, kindLabel(d.E.Kind))
+	c.render(w, r, status, "escalation", &pageData{Title: title, Nav: "escalation", Esc: d, Flash: f})
 }
 
 func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escData, error) {
@@ -187,8 +322,21 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 	if err != nil {
 		return nil, err
 	}
+	outbox, err := c.o.Store.ConversationOutbox(ctx, e.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	delivery := map[int64]store.OutboxItem{}
+	for _, it := range outbox {
+		delivery[*it.MessageID] = it
+	}
 	d := &escData{E: e, Conv: conv, Patient: patientLabel(conv.Name, conv.Address),
-		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend(), Outcomes: outcomeOpts}
+		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend(), Outcomes: outcomeOpts,
+		Replies: c.replies.list()}
+	if n := dialNumber(conv.Address); n != "" {
+		// Safe as a URL: "tel:+" and digits only (dialNumber checked).
+		d.Phone, d.TelURL = displayNumber(n), template.URL("tel:"+n)
+	}
 	names := map[int64]string{}
 	staffName := func(id *int64) string {
 		if id == nil {
@@ -205,7 +353,7 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		return n
 	}
 	for _, m := range msgs {
-		it := timelineItem{At: m.CreatedAt, Body: m.Body, Status: m.Status, Error: m.ErrorCode}
+		it := timelineItem{At: m.CreatedAt, Body: m.Body, Status: m.Status}
 		switch {
 		case m.Direction == store.DirectionIn:
 			it.Type, it.Who = "in", "Patient"
@@ -219,6 +367,9 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		// Still on its way: queued anywhere, or a staff text sent but not yet
 		// reported delivered (bot replies go out in TwiML: "sent" is final).
 		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent))
+		if it.Type != "in" {
+			it.StatusText = deliveryText(m, delivery[m.ID])
+		}
 		d.Items = append(d.Items, it)
 	}
 	for _, ev := range evs {
@@ -235,8 +386,14 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 			}
 		case store.EventClaimed:
 			it.Text = who + " claimed this"
+			if ev.Body != "" {
+				it.Text = who + " took this over " + ev.Body
+			}
 		case store.EventReleased:
 			it.Text = who + " released this to the queue"
+			if ev.Body != "" {
+				it.Text += " (" + ev.Body + ")"
+			}
 		case store.EventResolved:
 			it.Text = who + " resolved this: " + outcomeLabel(ev.Body)
 		case store.EventReopened:
@@ -246,9 +403,14 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		case store.EventAlertSent:
 			it.Type, it.Text = "alert", "Staff alert sent ("+ev.Body+")"
 		case store.EventAlertFailed:
-			it.Type, it.Text = "alert-failed", "Staff alert failed: "+ev.Body
+			// The body is "sms to …0101: <the provider's error>".
+			target, why, _ := strings.Cut(ev.Body, ": ")
+			it.Type, it.Text = "alert-failed", "Staff alert failed ("+target+"): "+plainError(why)
 		case store.EventOptedOut:
 			it.Type, it.Text = "optout", "Patient opted out of text messages"
+			if ev.ActorName == store.AuthorSystem {
+				it.Text = "Patient opted out of text messages: the carrier refused a text because they unsubscribed"
+			}
 		case store.EventOptedIn:
 			it.Type, it.Text = "alert", "Patient opted back in to text messages"
 		default:
@@ -269,11 +431,14 @@ func (c *Console) escalationAction(w http.ResponseWriter, r *http.Request, se *s
 		return
 	}
 	back := fmt.Sprintf("/staff/escalations/%d", id)
-	res := c.act(r.Context(), actor{id: se.user.ID, name: se.user.Name}, id, mux.Vars(r)["action"], actionInput{
+	action := mux.Vars(r)["action"]
+	in := actionInput{
 		Body:    r.PostFormValue("body"),
 		Outcome: r.PostFormValue("outcome"),
 		Note:    r.PostFormValue("note"),
-	})
+		Name:    r.PostFormValue("name"),
+	}
+	res := c.act(r.Context(), actor{id: se.user.ID, name: se.user.Name}, id, action, in)
 	if res.err != nil {
 		c.serverError(w, r, se, "escalation action", res.err)
 		return
@@ -282,168 +447,42 @@ func (c *Console) escalationAction(w http.ResponseWriter, r *http.Request, se *s
 		c.notFoundPage(w, r, se)
 		return
 	}
+	if res.refused() {
+		c.audit(r.Context(), r, &se.user.ID, se.user.Name, "refused", &id, action+": "+strings.TrimPrefix(res.code, "err_"))
+		// A refused reply or note keeps its text: the page is shown again
+		// with it in the box instead of redirecting.
+		if (action == "reply" || action == "note") && strings.TrimSpace(in.Body) != "" {
+			d, err := c.loadEscalation(r.Context(), id, se.user.ID)
+			if err != nil {
+				c.serverError(w, r, se, "escalation", err)
+				return
+			}
+			if action == "reply" {
+				d.Draft = in.Body
+			} else {
+				d.NoteDraft = in.Body
+			}
+			status := http.StatusUnprocessableEntity
+			if res.code == "err_claimed" || res.code == "err_resolved" {
+				status = http.StatusConflict
+			}
+			f := c.flashFor(res)
+			c.renderEscalationWith(w, r, status, d, &f)
+			return
+		}
+		c.setFlash(w, res.code, res.holder)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
 	if res.auditAction != "" {
 		c.audit(r.Context(), r, &se.user.ID, se.user.Name, res.auditAction, &id, res.auditDetail)
 		c.Notify()
 	}
-	c.setFlash(w, res.code)
+	c.setFlash(w, res.code, "")
 	if res.code == "resolved" {
 		back = "/staff"
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-// actor is who acts: a staff member (id > 0) or an integration (id 0,
-// name "api:NAME").
-type actor struct {
-	id   int64
-	name string
-}
-
-type actionInput struct {
-	Body    string
-	Outcome string
-	Note    string
-}
-
-// actionResult is an action's outcome: code is a flash key ("claimed",
-// "err_opted_out", ...) or "not_found"; err is an unexpected failure.
-type actionResult struct {
-	code        string
-	err         error
-	esc         *store.Escalation
-	msg         *store.Message
-	auditAction string
-	auditDetail string
-}
-
-// act performs one escalation action, shared by the console and the API.
-func (c *Console) act(ctx context.Context, a actor, id int64, action string, in actionInput) actionResult {
-	e, err := c.o.Store.Escalation(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return actionResult{code: "not_found"}
-	}
-	if err != nil {
-		return actionResult{err: err}
-	}
-	held := func() bool { // claimed by someone other than a
-		if e.Status != store.EscClaimed {
-			return false
-		}
-		if a.id != 0 {
-			return e.ClaimedBy == nil || *e.ClaimedBy != a.id
-		}
-		return e.ClaimedBy != nil || e.ClaimedByName != a.name
-	}
-	conflict := func(err error, code string) actionResult {
-		if errors.Is(err, store.ErrConflict) {
-			return actionResult{code: code}
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return actionResult{code: "not_found"}
-		}
-		return actionResult{err: err}
-	}
-	switch action {
-	case "claim":
-		if e.Status == store.EscResolved {
-			return actionResult{code: "err_resolved"}
-		}
-		ne, err := c.o.Store.ClaimEscalation(ctx, id, a.id, a.name)
-		if err != nil {
-			return conflict(err, "err_claimed")
-		}
-		return actionResult{code: "claimed", esc: ne, auditAction: "claim"}
-	case "release":
-		ne, err := c.o.Store.ReleaseEscalation(ctx, id, a.id, a.name)
-		if err != nil {
-			return conflict(err, "err_resolved")
-		}
-		detail := ""
-		if e.Status == store.EscClaimed && held() {
-			detail = "was claimed by " + e.ClaimedByName
-		}
-		return actionResult{code: "released", esc: ne, auditAction: "release", auditDetail: detail}
-	case "reply":
-		body := strings.TrimSpace(in.Body)
-		switch {
-		case body == "":
-			return actionResult{code: "err_empty"}
-		case utf8.RuneCountInString(body) > maxReplyChars:
-			return actionResult{code: "err_too_long"}
-		case e.Status == store.EscResolved:
-			return actionResult{code: "err_resolved"}
-		case held():
-			return actionResult{code: "err_claimed"}
-		case !c.canSend():
-			return actionResult{code: "err_cannot_send"}
-		}
-		conv, err := c.o.Store.ConversationByID(ctx, e.ConversationID)
-		if err != nil {
-			return actionResult{err: err}
-		}
-		if conv.OptedOut {
-			return actionResult{code: "err_opted_out"}
-		}
-		// Replying to a waiting escalation claims it: the bot must not talk
-		// over a person.
-		if e.Status == store.EscOpen {
-			if _, err := c.o.Store.ClaimEscalation(ctx, id, a.id, a.name); err != nil {
-				return conflict(err, "err_claimed")
-			}
-		}
-		m, err := c.o.Store.QueueStaffReply(ctx, id, a.id, a.name, body)
-		if errors.Is(err, store.ErrOptedOut) {
-			return actionResult{code: "err_opted_out"}
-		}
-		if err != nil {
-			return actionResult{err: err}
-		}
-		c.wake()
-		ne, _ := c.o.Store.Escalation(ctx, id)
-		return actionResult{code: "replied", esc: ne, msg: m, auditAction: "reply", auditDetail: fmt.Sprintf("message %d", m.ID)}
-	case "note":
-		body := strings.TrimSpace(in.Body)
-		if body == "" {
-			return actionResult{code: "err_empty"}
-		}
-		if utf8.RuneCountInString(body) > maxNoteChars {
-			return actionResult{code: "err_note_long"}
-		}
-		if _, err := c.o.Store.AddNote(ctx, id, a.id, a.name, body); err != nil {
-			return conflict(err, "not_found")
-		}
-		return actionResult{code: "noted", esc: e, auditAction: "note"}
-	case "resolve":
-		if !validOutcome(in.Outcome) {
-			return actionResult{code: "err_outcome"}
-		}
-		note := strings.TrimSpace(in.Note)
-		if utf8.RuneCountInString(note) > maxNoteChars {
-			return actionResult{code: "err_note_long"}
-		}
-		ne, err := c.o.Store.ResolveEscalation(ctx, id, a.id, a.name, in.Outcome, note)
-		if err != nil {
-			return conflict(err, "err_resolved")
-		}
-		return actionResult{code: "resolved", esc: ne, auditAction: "resolve", auditDetail: in.Outcome}
-	case "reopen":
-		ne, err := c.o.Store.ReopenEscalation(ctx, id, a.id, a.name)
-		if err != nil {
-			return conflict(err, "err_not_resolved")
-		}
-		return actionResult{code: "reopened", esc: ne, auditAction: "reopen"}
-	}
-	return actionResult{code: "not_found"}
-}
-
-func validOutcome(o string) bool {
-	for _, v := range outcomeOpts {
-		if v.Value == o {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *Console) serverError(w http.ResponseWriter, r *http.Request, se *sess, what string, err error) {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -52,6 +53,7 @@ func mustTemplates(c *Console) *templates {
 		"datetime":   c.datetime,
 		"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"since":      func(t time.Time) string { return humanDuration(c.now().Sub(t)) },
+		"ago":        func(t time.Time) string { return ago(humanDuration(c.now().Sub(t))) },
 		"between":    func(a, b time.Time) string { return humanDuration(b.Sub(a)) },
 		"kindLabel":  kindLabel,
 		"outcome":    outcomeLabel,
@@ -71,12 +73,14 @@ func mustTemplates(c *Console) *templates {
 
 // pageData is what every page template gets; one of the page fields is set.
 type pageData struct {
-	Title     string // "Inbox"; the tab shows "(3) Inbox · faqbot"
+	Title     string // "Inbox"; the tab shows "(3) Inbox · <clinic>"
 	Clinic    string
 	User      *store.StaffUser
 	CSRF      string
-	Open      int
-	Urgent    int
+	Open      int // waiting for anyone
+	Urgent    int // urgent, not yet resolved
+	Mine      int
+	Latest    int64  // newest urgent escalation's id (staff.js alerts when it grows)
 	Version   uint64 // change version the data is at least as new as; staff.js refreshes on a newer one
 	Zone      string
 	Flash     *flash
@@ -93,8 +97,9 @@ type errData struct {
 	Detail  string
 }
 
-// FullTitle is the tab title without the count (the script adds it).
-func (p *pageData) FullTitle() string { return p.Title + " · faqbot" }
+// FullTitle is the tab title without the count (the script adds it):
+// "Inbox · Florida Spine and Pain Specialists".
+func (p *pageData) FullTitle() string { return p.Title + " · " + p.Clinic }
 
 // TabTitle is the tab title as first rendered.
 func (p *pageData) TabTitle() string {
@@ -111,8 +116,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		d.User, d.CSRF, d.Version = se.user, se.s.CSRFToken, se.version
 	}
 	if d.User != nil {
-		if open, urgent, err := c.o.Store.CountOpen(r.Context()); err == nil {
-			d.Open, d.Urgent = open, urgent
+		if n, err := c.o.Store.QueueCounts(r.Context(), d.User.ID); err == nil {
+			d.Open, d.Urgent, d.Mine, d.Latest = n.Waiting, n.Urgent, n.Mine, n.LatestUrgent
 		}
 		if d.Flash == nil {
 			d.Flash = c.takeFlash(w, r)
@@ -166,24 +171,50 @@ type flash struct {
 
 var flashes = map[string]flash{
 	"claimed":          {Text: "You've claimed this. While you have it, the bot stops answering this patient (except STOP and emergencies)."},
+	"took_over":        {Text: "You've taken this over. It is yours now; the previous holder can see that in the timeline."},
 	"released":         {Text: "Released back to the queue."},
 	"replied":          {Text: "Reply queued. It is sent by text message; its delivery status shows below."},
 	"noted":            {Text: "Note added. Notes are internal: the patient never sees them."},
 	"resolved":         {Text: "Resolved. Nice work."},
 	"reopened":         {Text: "Reopened and back in the queue."},
-	"err_opted_out":    {Error: true, Text: "Not sent: this patient has opted out of text messages (they replied STOP). They must text START before anyone can message them. Call them instead if needed."},
+	"named":            {Text: "Patient name saved."},
+	"err_opted_out":    {Error: true, Text: "Not sent: this patient has opted out of text messages (they replied STOP, or their carrier reports them unsubscribed). Call them instead; they must text START before anyone can text them."},
 	"err_cannot_send":  {Error: true, Text: "Not sent: text messaging is not set up on this server (Twilio credentials are missing). Ask your administrator, or call the patient."},
-	"err_claimed":      {Error: true, Text: "Someone else has claimed this escalation. Ask them, or release it first to take it over."},
+	"err_claimed":      {Error: true, Text: "Someone else has this escalation: only they can reply, add notes, resolve or release it. Take it over if you need to act on it."},
 	"err_resolved":     {Error: true, Text: "This escalation is already resolved. Reopen it first."},
 	"err_not_resolved": {Error: true, Text: "This escalation is not resolved, so it can't be reopened."},
 	"err_empty":        {Error: true, Text: "Nothing to send: the text was empty."},
 	"err_too_long":     {Error: true, Text: fmt.Sprintf("Too long: a text message may have at most %d characters.", maxReplyChars)},
 	"err_outcome":      {Error: true, Text: "Choose an outcome before resolving."},
 	"err_note_long":    {Error: true, Text: fmt.Sprintf("The note is too long (at most %d characters).", maxNoteChars)},
+	"err_name_long":    {Error: true, Text: fmt.Sprintf("The name is too long (at most %d characters).", maxNameChars)},
 }
 
-func (c *Console) setFlash(w http.ResponseWriter, code string) {
-	c.setCookie(w, flashCookie, code, "/staff", 60, http.SameSiteLaxMode)
+// flashFor is the message for an action's result; a refusal because
+// someone else holds the escalation names them.
+func (c *Console) flashFor(res actionResult) flash {
+	f := flashes[res.code]
+	if res.code == "err_claimed" && res.holder != "" {
+		f.Text = res.holder + " has this escalation: only they can reply, add notes, resolve or release it. Take it over if you need to act on it."
+	}
+	return f
+}
+
+// setFlash stores a flash code (and, for err_claimed, the holder's name:
+// a staff name, never patient data) for the page after the redirect.
+func (c *Console) setFlash(w http.ResponseWriter, code, holder string) {
+	v := code
+	if holder != "" {
+		v += "|" + url.QueryEscape(holder)
+	}
+	c.setCookie(w, flashCookie, v, "/staff", 60, http.SameSiteLaxMode)
+}
+
+// hasFlash reports a request that carries a flash: the return to a page
+// after an action.
+func hasFlash(r *http.Request) bool {
+	ck, err := r.Cookie(flashCookie)
+	return err == nil && ck.Value != ""
 }
 
 func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
@@ -196,10 +227,13 @@ func (c *Console) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 		return nil
 	}
 	c.setCookie(w, flashCookie, "", "/staff", -1, http.SameSiteLaxMode)
-	if f, ok := flashes[ck.Value]; ok {
-		return &f
+	code, holder, _ := strings.Cut(ck.Value, "|")
+	holder, _ = url.QueryUnescape(holder)
+	if _, ok := flashes[code]; !ok {
+		return nil
 	}
-	return nil
+	f := c.flashFor(actionResult{code: code, holder: holder})
+	return &f
 }
 
 func (c *Console) clock(t time.Time) string {
@@ -216,6 +250,14 @@ func (c *Console) clock(t time.Time) string {
 
 func (c *Console) datetime(t time.Time) string {
 	return t.In(c.loc).Format("Mon Jan 2 2006, 3:04:05 PM MST")
+}
+
+// ago is "12 min ago", or "just now".
+func ago(d string) string {
+	if d == "just now" {
+		return d
+	}
+	return d + " ago"
 }
 
 // humanDuration is a waiting time at a glance: "just now", "12 min",

@@ -1,15 +1,19 @@
 // Package staff is the clinic's web console and JSON API for escalations:
 // staff sign in at /staff, see the queue of open escalations (urgent first,
-// then oldest), open one to read the whole conversation, claim it, reply to
-// the patient by SMS (through the store's outbox), add internal notes,
-// resolve and reopen it. Integrations use /api/v1 with bearer tokens.
+// then follow-ups the patient sent, then oldest; searchable, filtered,
+// paged), open one to read the whole conversation and call the patient,
+// claim it, reply to the patient by SMS (through the store's outbox), add
+// internal notes, resolve and reopen it. Integrations use /api/v1 with
+// bearer tokens. actions.go holds the actions and the one claim rule both
+// follow.
 //
 // Everything is server-rendered from embedded html/template files with one
 // embedded stylesheet and one small script; the Content-Security-Policy
 // forbids inline script and style. Sessions are server-side (only the
 // SHA-256 of the cookie's token is stored), every form carries a
-// per-session CSRF token, and sign-in is rate-limited per account and per
-// remote address. See README-like notes on Console for the routes.
+// per-session CSRF token (and cross-site POSTs are refused), and sign-in
+// failures are limited per address and account with growing delays. See
+// Console for the routes.
 package staff
 
 import (
@@ -18,14 +22,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
-	"golang.org/x/time/rate"
 
-	"github.com/flsps/faqbot/internal/phone"
 	"github.com/flsps/faqbot/internal/ratelimit"
 	"github.com/flsps/faqbot/internal/store"
 )
@@ -49,6 +52,9 @@ type Options struct {
 	// configured). nil = yes. When false, replies are refused with a clear
 	// message instead of piling up in the outbox.
 	CanSend func() bool
+	// RepliesFile is the canned replies' YAML file (faq/replies.yaml);
+	// "" = none. It is re-read when it changes.
+	RepliesFile string
 	// Wake is called after a reply is queued (wakes the outbox worker).
 	Wake func()
 	Now  func() time.Time // nil = time.Now
@@ -58,28 +64,34 @@ type Options struct {
 //
 // Routes (all registered by Register):
 //
-//	GET  /staff                              inbox (?view=active|mine|resolved|all)
+//	GET  /staff                              inbox (?view=active|resolved|all, q, kind, urgent, mine, unclaimed, page)
 //	GET  /staff/login, POST /staff/login     sign-in form
 //	POST /staff/logout                       sign out
 //	GET  /staff/events                       server-sent events: counts, change notices
-//	GET  /staff/counts                       {"open":N,"urgent":M,"version":V} (polling fallback)
+//	GET  /staff/counts                       countsJSON (polling fallback)
 //	GET  /staff/escalations/{id}             one escalation and its conversation
-//	POST /staff/escalations/{id}/{claim|release|reply|note|resolve|reopen}
+//	POST /staff/escalations/{id}/{claim|release|takeover|reply|note|resolve|reopen|name}
 //	GET  /staff/audit                        audit log (admins)
 //	GET  /staff/static/{file}                embedded CSS and JS
 //	GET  /api/v1/escalations[?status=open]   JSON API (Authorization: Bearer <token>)
 //	GET  /api/v1/escalations/{id}
-//	POST /api/v1/escalations/{id}/{claim|release|reply|note|resolve|reopen}
+//	POST /api/v1/escalations/{id}/{claim|release|takeover|reply|note|resolve|reopen|name}
 type Console struct {
-	o       Options
-	log     *slog.Logger
-	loc     *time.Location
-	idle    time.Duration
-	now     func() time.Time
-	tpl     *templates
-	hub     *hub
-	limAcct *ratelimit.Limiter // sign-in attempts per account (email as typed, normalised)
-	limAddr *ratelimit.Limiter // sign-in attempts per remote address
+	o    Options
+	log  *slog.Logger
+	loc  *time.Location
+	idle time.Duration
+	now  func() time.Time
+	tpl  *templates
+	hub  *hub
+	// Sign-in limits count failures only, with growing delays: per address
+	// and account together (so an attacker's failures elsewhere never lock
+	// the owner out), and per address over all accounts (so one address
+	// cannot try many accounts fast). See loginPost.
+	failPair *ratelimit.Backoff
+	failAddr *ratelimit.Backoff
+
+	replies *repliesFile
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown accounts (equal timing)
@@ -104,12 +116,16 @@ func New(o Options) *Console {
 	if c.o.ClinicName == "" {
 		c.o.ClinicName = "faqbot"
 	}
+	c.replies = &repliesFile{path: o.RepliesFile, log: c.log, now: c.now}
 	c.tpl = mustTemplates(c)
 	c.hub = newHub()
-	// An account gets 5 quick attempts, then one a minute; an address
-	// (a front desk may share one) 20, then one every 3 seconds.
-	c.limAcct = ratelimit.New(rate.Limit(1.0/60), 5, 10000).WithClock(c.now)
-	c.limAddr = ratelimit.New(rate.Limit(1.0/3), 20, 10000).WithClock(c.now)
+	// An address gets 5 wrong passwords for an account, then waits 2 s,
+	// 4 s, 8 s… up to 15 min between tries; over all accounts (a front
+	// desk may share an address) 30, then the same delays. A success
+	// clears the address and account's count; an hour without failures
+	// clears either.
+	c.failPair = ratelimit.NewBackoff(5, 2*time.Second, 15*time.Minute, time.Hour, 10000).WithClock(c.now)
+	c.failAddr = ratelimit.NewBackoff(30, 2*time.Second, 15*time.Minute, time.Hour, 10000).WithClock(c.now)
 	return c
 }
 
@@ -127,7 +143,7 @@ func (c *Console) Register(r *mux.Router) {
 	r.Handle("/staff/counts", page(c.authed(c.counts, false))).Methods(http.MethodGet)
 	r.Handle("/staff/audit", page(c.authed(c.auditPage, true))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/staff/escalations/{id:[0-9]+}", page(c.authed(c.escalationPage, true))).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/staff/escalations/{id:[0-9]+}/{action:claim|release|reply|note|resolve|reopen}",
+	r.Handle("/staff/escalations/{id:[0-9]+}/{action:claim|release|takeover|reply|note|resolve|reopen|name}",
 		page(c.authed(c.escalationAction, true))).Methods(http.MethodPost)
 	// Anything else under /staff: sign-in first, then a 404 page.
 	r.PathPrefix("/staff/").Handler(page(c.authed(c.notFoundPage, false)))
@@ -135,7 +151,7 @@ func (c *Console) Register(r *mux.Router) {
 	api := func(h apiHandler) http.Handler { return c.secure(c.apiAuth(h)) }
 	r.Handle("/api/v1/escalations", api(c.apiList)).Methods(http.MethodGet)
 	r.Handle("/api/v1/escalations/{id:[0-9]+}", api(c.apiGet)).Methods(http.MethodGet)
-	r.Handle("/api/v1/escalations/{id:[0-9]+}/{action:claim|release|reply|note|resolve|reopen}", api(c.apiAction)).Methods(http.MethodPost)
+	r.Handle("/api/v1/escalations/{id:[0-9]+}/{action:claim|release|takeover|reply|note|resolve|reopen|name}", api(c.apiAction)).Methods(http.MethodPost)
 	r.PathPrefix("/api/").Handler(api(c.apiNotFound))
 }
 
@@ -149,9 +165,9 @@ func (c *Console) Notify() { c.hub.notify() }
 // whichever server answers next.
 func (c *Console) Close() { c.hub.close() }
 
-// contentSecurityPolicy forbids inline script and style, framing and
-// off-site form posts.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+// contentSecurityPolicy forbids inline script and style, framing, a
+// <base> element and off-site form posts.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 // secure adds the security headers every console and API response carries.
 func (c *Console) secure(next http.Handler) http.Handler {
@@ -215,6 +231,37 @@ func lastForwardedFor(lines []string) (string, bool) {
 	return "", false
 }
 
+// sameOrigin is defence in depth beside the CSRF token: a POST the browser
+// says comes from another site (Sec-Fetch-Site), or whose Origin names
+// another host, is refused. Requests without these headers (older
+// browsers, scripts) rely on the token alone. "Origin: null" is what
+// browsers send under Referrer-Policy: no-referrer, so it is not proof of
+// anything either way.
+func (c *Console) sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	if c.o.TrustProxy {
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && strings.EqualFold(u.Host, strings.TrimSpace(strings.Split(fh, ",")[0])) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *Console) canSend() bool { return c.o.CanSend == nil || c.o.CanSend() }
 
 func (c *Console) wake() {
@@ -231,20 +278,6 @@ func (c *Console) audit(ctx context.Context, r *http.Request, actorID *int64, ac
 	if err := c.o.Store.Audit(context.WithoutCancel(ctx), e); err != nil {
 		c.log.Error("staff: audit", "action", action, "err", err)
 	}
-}
-
-// maskAddress shows a patient's number as its last four digits ("•••0142").
-func maskAddress(addr string) string {
-	return "•••" + phone.Last4(addr)
-}
-
-// patientLabel is "Name · •••0142" or just the masked number.
-func patientLabel(name, addr string) string {
-	m := maskAddress(addr)
-	if n := strings.TrimSpace(name); n != "" {
-		return n + " · " + m
-	}
-	return m
 }
 
 func i64(v int64) *int64 { return &v }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestUnauthenticatedPagesRedirectToSignIn(t *testing.T) {
 func checkSecurityHeaders(t *testing.T, p page) {
 	t.Helper()
 	want := map[string]string{
-		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 		"X-Content-Type-Options":  "nosniff",
 		"Referrer-Policy":         "no-referrer",
 		"Cache-Control":           "no-store",
@@ -135,11 +136,11 @@ func TestSignInFailureIsGeneric(t *testing.T) {
 		if p.status != http.StatusUnauthorized {
 			t.Errorf("%s: status %d, want 401", name, p.status)
 		}
-		if !strings.Contains(p.body, "match an active account") {
+		if !strings.Contains(p.body, "match an active staff account") {
 			t.Errorf("%s: no generic error in page", name)
 		}
 	}
-	if strings.Count(wrong.body, "match an active account") != strings.Count(unknown.body, "match an active account") {
+	if strings.Count(wrong.body, "match an active staff account") != strings.Count(unknown.body, "match an active staff account") {
 		t.Error("messages differ between wrong password and unknown account")
 	}
 	if p := b.get("/staff"); p.status != http.StatusSeeOther {
@@ -162,43 +163,77 @@ func TestSignInFailureIsGeneric(t *testing.T) {
 	}
 }
 
-func TestSignInRateLimitPerAccount(t *testing.T) {
+// Only failures count: correct sign-ins never spend an allowance. After 5
+// wrong passwords for an account from one address, that address waits 2 s,
+// then 4 s, 8 s... for that account, and the page says until when.
+func TestSignInLimitCountsOnlyFailures(t *testing.T) {
 	e := newEnv(t)
+	e.advance(0) // stop the clock: waits end only when the test moves it
 	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	for i := 0; i < 10; i++ {
+		e.client().mustLogin(dana, danaPW)
+	}
 	b := e.client()
 	for i := 0; i < 5; i++ {
-		if p := b.login(dana, "wrong password!"); p.status != http.StatusUnauthorized {
+		if p := b.login(dana, "wrong password!"); p.status != http.StatusUnauthorized || strings.Contains(p.body, "Try again in") {
 			t.Fatalf("attempt %d: %d", i+1, p.status)
 		}
 	}
-	p := b.login(dana, danaPW)
-	if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many sign-in attempts") {
-		t.Fatalf("6th attempt: %d, want 429", p.status)
+	p := b.login(dana, "wrong password!")
+	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Try again in 2 seconds (at ") || p.header.Get("Retry-After") != "2" {
+		t.Fatalf("6th wrong password: %d, Retry-After %q", p.status, p.header.Get("Retry-After"))
 	}
-	// Another account from the same address is not locked out.
+	p = b.login(dana, danaPW)
+	if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "Too many wrong passwords from this device. Try again in 2 seconds") {
+		t.Fatalf("right password while waiting: %d, want 429", p.status)
+	}
+	// Another account from the same address is not held up.
 	e.addStaff(lee, "Lee Park", leePW, false)
 	e.client().mustLogin(lee, leePW)
-	// After a while the account may try again.
-	e.advance(3 * time.Minute)
+	// Once the wait is over the right password works, and clears the count.
+	e.advance(2 * time.Second)
 	e.client().mustLogin(dana, danaPW)
+	for i := 0; i < 5; i++ {
+		if p := b.login(dana, "wrong password!"); strings.Contains(p.body, "Try again in") {
+			t.Fatalf("count not cleared by the success: attempt %d", i+1)
+		}
+	}
+}
+
+// An attacker who knows a staff e-mail cannot keep its owner out: the
+// attacker's failures are counted for the attacker's address.
+func TestAttackerCannotLockOutOwner(t *testing.T) {
+	e := newEnv(t, func(o *staff.Options) { o.TrustProxy = true })
+	e.advance(0)
+	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	attacker := e.client()
+	for i := 0; i < 40; i++ {
+		attacker.loginVia([]string{"203.0.113.66"}, dana, "guess number "+strconv.Itoa(i))
+	}
+	if p := attacker.loginVia([]string{"203.0.113.66"}, dana, danaPW); p.status != http.StatusTooManyRequests {
+		t.Fatalf("attacker's address not held up: %d", p.status)
+	}
+	if p := e.client().loginVia([]string{"198.51.100.20"}, dana, danaPW); p.status != http.StatusSeeOther {
+		t.Fatalf("owner kept out by the attacker's failures: %d", p.status)
+	}
 }
 
 func TestSignInRateLimitPerAddress(t *testing.T) {
 	e := newEnv(t)
-	e.advance(0) // stop the clock: the limiter refills with time
-	for i := 0; i < 22; i++ {
+	e.advance(0) // stop the clock: waits end only when the test moves it
+	for i := 0; i < 32; i++ {
 		e.addStaff(fmt.Sprintf("guess%d@clinic.example", i), "Guess", "right password", false)
 	}
 	b := e.client()
 	limited := 0
-	for i := 0; i < 22; i++ {
+	for i := 0; i < 32; i++ {
 		p := b.login(fmt.Sprintf("guess%d@clinic.example", i), "wrong password")
 		if p.status == http.StatusTooManyRequests {
 			limited++
 		}
 	}
-	if limited != 2 {
-		t.Errorf("%d of 22 attempts from one address rate-limited, want 2 (after 20)", limited)
+	if limited != 1 {
+		t.Errorf("%d of 32 attempts on different accounts from one address refused, want 1 (31 failures, then a wait)", limited)
 	}
 }
 
@@ -303,7 +338,7 @@ func TestInboxOrderMaskingAndTitle(t *testing.T) {
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	p := b.get("/staff")
-	if !strings.Contains(p.body, "<title>(3) Inbox · faqbot</title>") {
+	if !strings.Contains(p.body, "<title>(3) Inbox · Florida Spine and Pain Specialists</title>") {
 		t.Errorf("title: %s", p.body[strings.Index(p.body, "<title>"):strings.Index(p.body, "</title>")+8])
 	}
 	iE, iB, iU := strings.Index(p.body, "•••0199"), strings.Index(p.body, "•••0142"), strings.Index(p.body, "•••0177")
@@ -453,13 +488,13 @@ func TestReplyRefusals(t *testing.T) {
 	esc := e.escalate("+15615550142", "Can I book?", store.KindBooking, store.PriorityNormal)
 	e.optOut("+15615550142")
 	pg := b.get(fmt.Sprintf("/staff/escalations/%d", esc.ID))
-	if !strings.Contains(pg.body, "opted out of text messages") || strings.Contains(pg.body, `id="reply-body"`) {
+	if !strings.Contains(pg.body, "opted out of texts; call them instead") || strings.Contains(pg.body, `id="reply-body"`) {
 		t.Error("opted-out page should explain and hide the reply box")
 	}
 	n := count(esc.ConversationID)
-	b.act(esc.ID, "reply", url.Values{"body": {"Hello?"}})
-	if pg := b.get(fmt.Sprintf("/staff/escalations/%d", esc.ID)); !strings.Contains(pg.body, "Not sent: this patient has opted out") {
-		t.Error("no opted-out flash")
+	if pg := b.act(esc.ID, "reply", url.Values{"body": {"Hello?"}}); pg.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(pg.body, "Not sent: this patient has opted out") || !strings.Contains(pg.body, ">Hello?</textarea>") {
+		t.Errorf("no opted-out flash, or the text was lost: %d", pg.status)
 	}
 	if count(esc.ConversationID) != n {
 		t.Error("a reply to an opted-out patient was stored")
@@ -472,8 +507,7 @@ func TestReplyRefusals(t *testing.T) {
 		t.Error("no not-configured notice")
 	}
 	n = count(esc2.ConversationID)
-	b.act(esc2.ID, "reply", url.Values{"body": {"Hello"}})
-	if pg := b.get(fmt.Sprintf("/staff/escalations/%d", esc2.ID)); !strings.Contains(pg.body, "Not sent: text messaging is not set up") {
+	if pg := b.act(esc2.ID, "reply", url.Values{"body": {"Hello"}}); !strings.Contains(pg.body, "Not sent: text messaging is not set up") {
 		t.Error("no not-configured flash")
 	}
 	if count(esc2.ConversationID) != n {
@@ -486,10 +520,14 @@ func TestReplyRefusals(t *testing.T) {
 	other.mustLogin(lee, leePW)
 	other.act(esc2.ID, "claim", nil)
 	b.act(esc2.ID, "claim", nil)
-	if pg := b.get(fmt.Sprintf("/staff/escalations/%d", esc2.ID)); !strings.Contains(pg.body, "Someone else has claimed") {
-		t.Error("no conflict flash")
+	if pg := b.get(fmt.Sprintf("/staff/escalations/%d", esc2.ID)); !strings.Contains(pg.body, "Lee Park has this escalation") {
+		t.Error("no conflict flash naming the holder")
 	}
-	b.act(esc2.ID, "reply", url.Values{"body": {"Hello"}})
+	// A reply typed meanwhile is refused and kept in the box.
+	if pg := b.act(esc2.ID, "reply", url.Values{"body": {"Hello from Dana"}}); pg.status != http.StatusConflict ||
+		!strings.Contains(pg.body, "Hello from Dana</textarea>") || !strings.Contains(pg.body, "Lee Park has this escalation") {
+		t.Errorf("refused reply: %d, text not kept", pg.status)
+	}
 	if count(esc2.ConversationID) != n {
 		t.Error("reply stored on someone else's claim")
 	}
@@ -661,8 +699,10 @@ func TestAPIFlow(t *testing.T) {
 }
 
 func TestEventStreamPushesChanges(t *testing.T) {
+	defer func(d time.Duration) { *staff.StreamCheck = d }(*staff.StreamCheck)
+	*staff.StreamCheck = 100 * time.Millisecond
 	e := newEnv(t)
-	e.addStaff(dana, "Dana Ortiz", danaPW, false)
+	u := e.addStaff(dana, "Dana Ortiz", danaPW, false)
 	b := e.client()
 	b.mustLogin(dana, danaPW)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -698,6 +738,16 @@ func TestEventStreamPushesChanges(t *testing.T) {
 	if m := next(); m["open"].(float64) != 1 || m["urgent"].(float64) != 1 {
 		t.Fatalf("after Notify: %v", m)
 	}
+	// Disabling the account ends its stream at the next session check.
+	if err := e.st.SetStaffDisabled(context.Background(), u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		if sc.Text() == "event: signedout" {
+			return
+		}
+	}
+	t.Fatalf("stream of a disabled account did not end with signedout: %v", sc.Err())
 }
 
 func TestAuditPageAdminsOnly(t *testing.T) {

@@ -129,4 +129,13 @@ var migrations = []string{
 		created_at {{int}} NOT NULL
 	);
 	CREATE INDEX audit_log_created ON audit_log (created_at)`,
+
+	// 3: per-staff read marks, for the inbox's unread state.
+	`CREATE TABLE staff_reads (
+		user_id {{int}} NOT NULL REFERENCES staff_users (id) ON DELETE CASCADE,
+		escalation_id {{int}} NOT NULL REFERENCES escalations (id) ON DELETE CASCADE,
+		seen_at {{int}} NOT NULL,
+		PRIMARY KEY (user_id, escalation_id)
+	);
+	CREATE INDEX staff_reads_escalation ON staff_reads (escalation_id)`,
 }

@@ -91,7 +91,9 @@ func (s *SQL) SetStaffPassword(ctx context.Context, id int64, passwordHash strin
 }
 
 // SetStaffDisabled disables or re-enables an account. Disabling also
-// deletes the account's sessions, in the same transaction.
+// deletes the account's sessions and hands the escalations it holds back
+// to the open queue (so its patients are not left silenced), in the same
+// transaction.
 func (s *SQL) SetStaffDisabled(ctx context.Context, id int64, disabled bool) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE staff_users SET disabled = ?, updated_at = ? WHERE id = ?`),
@@ -103,6 +105,7 @@ func (s *SQL) SetStaffDisabled(ctx context.Context, id int64, disabled bool) err
 			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_id = ?`), id); err != nil {
 				return fmt.Errorf("store: set staff disabled: %w", err)
 			}
+			return s.releaseClaimsOf(ctx, tx, id, "account disabled")
 		}
 		return nil
 	})

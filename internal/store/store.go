@@ -312,6 +312,15 @@ type Store interface {
 	QueueStaffReply(ctx context.Context, escalationID, staffID int64, staffName, body string) (*Message, error)
 	QueueOutbound(ctx context.Context, conversationID int64, author, body string) (*Message, error)
 
+	// The staff inbox (inbox.go).
+	Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, int, error)
+	QueueCounts(ctx context.Context, staffID int64) (QueueCounts, error)
+	MarkSeen(ctx context.Context, escalationID, staffID int64) error
+	ConversationOutbox(ctx context.Context, conversationID int64) ([]OutboxItem, error)
+	OptOutRecipient(ctx context.Context, messageID int64, reason string) error
+	NameConversationIfUnnamed(ctx context.Context, id int64, name string) (bool, error)
+	TakeOverEscalation(ctx context.Context, id, staffID int64, staffName string) (*Escalation, error)
+
 	// Outbox.
 	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error)
 	OutboxSent(ctx context.Context, id int64, externalID string) error

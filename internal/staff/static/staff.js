@@ -1,6 +1,8 @@
 // faqbot staff console: live counts and list (server-sent events),
-// relative times, the tab title, a reply character counter. No inline
-// script is allowed by the Content-Security-Policy; this file is all.
+// relative times, the tab title, opt-in emergency alerts (sound and a
+// desktop notification), saved replies, a reply counter in text-message
+// segments. No inline script is allowed by the Content-Security-Policy;
+// this file is all.
 (function () {
   'use strict';
   var body = document.body;
@@ -43,7 +45,9 @@
     var els = document.querySelectorAll('time[data-since]');
     for (var i = 0; i < els.length; i++) {
       var t = Date.parse(els[i].getAttribute('datetime'));
-      if (!isNaN(t)) els[i].textContent = human(now - t);
+      if (isNaN(t)) continue;
+      var h = human(now - t);
+      els[i].textContent = els[i].hasAttribute('data-ago') && h !== 'just now' ? h + ' ago' : h;
     }
   }
 
@@ -68,7 +72,7 @@
       .then(function (html) {
         if (!html) return;
         var doc = new DOMParser().parseFromString(html, 'text/html');
-        ['queue', 'timeline', 'esc-head', 'counts'].forEach(function (id) {
+        ['queue', 'pager', 'timeline', 'esc-head', 'counts'].forEach(function (id) {
           var cur = document.getElementById(id), next = doc.getElementById(id);
           if (cur && next && cur.innerHTML !== next.innerHTML) {
             cur.innerHTML = next.innerHTML;
@@ -89,10 +93,64 @@
   // The version the page was rendered at: a change that lands between the
   // render and the event stream's first message still refreshes the page.
   var lastVersion = body.hasAttribute('data-version') ? Number(body.getAttribute('data-version')) : null;
+  var lastUrgent = body.hasAttribute('data-latest-urgent') ? Number(body.getAttribute('data-latest-urgent')) : null;
   function onCounts(n) {
     setCounts(n);
     if (lastVersion !== null && n.version !== lastVersion) refresh();
     lastVersion = n.version;
+    if (lastUrgent !== null && n.latest_urgent > lastUrgent) newEmergency();
+    lastUrgent = n.latest_urgent;
+  }
+
+  // Emergency alerts: opt-in per person and browser (localStorage). A new
+  // urgent escalation plays a tone and shows a desktop notification that
+  // carries no patient data.
+  var alertKey = 'faqbot.emergencyAlerts';
+  function alertsOn() {
+    try { return localStorage.getItem(alertKey) === '1'; } catch (e) { return false; }
+  }
+  function showAlertsState() {
+    var b = document.getElementById('alerts-toggle');
+    if (!b) return;
+    b.hidden = false;
+    b.textContent = 'Emergency alerts: ' + (alertsOn() ? 'on' : 'off');
+    b.setAttribute('aria-pressed', alertsOn() ? 'true' : 'false');
+  }
+  function toggleAlerts() {
+    var on = !alertsOn();
+    try { localStorage.setItem(alertKey, on ? '1' : '0'); } catch (e) { /* private mode */ }
+    if (on) {
+      if (window.Notification && Notification.permission === 'default') Notification.requestPermission();
+      tone(); // also unlocks audio for later, after this click
+    }
+    showAlertsState();
+  }
+  var audioCtx = null;
+  function tone() {
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) return;
+    try {
+      audioCtx = audioCtx || new AC();
+      [0, 0.35].forEach(function (at) {
+        var o = audioCtx.createOscillator(), g = audioCtx.createGain();
+        o.frequency.value = 880;
+        g.gain.value = 0.15;
+        o.connect(g); g.connect(audioCtx.destination);
+        o.start(audioCtx.currentTime + at);
+        o.stop(audioCtx.currentTime + at + 0.2);
+      });
+    } catch (e) { /* no audio */ }
+  }
+  function newEmergency() {
+    window.__emergencyAlerts = (window.__emergencyAlerts || 0) + 1;
+    if (!alertsOn()) return;
+    tone();
+    if (window.Notification && Notification.permission === 'granted') {
+      try {
+        var note = new Notification('New emergency in the staff inbox', { body: 'An urgent message needs someone now.', tag: 'faqbot-emergency' });
+        note.onclick = function () { window.focus(); location.href = '/staff'; };
+      } catch (e) { /* some browsers only notify from a service worker */ }
+    }
   }
 
   function live() {
@@ -125,6 +183,25 @@
     }, 10000);
   }
 
+  // GSM 03.38: the basic set (1 unit) and its extension (2 units). A text
+  // with anything else is sent as UCS-2: 70 characters in one message, 67
+  // per part when split (GSM: 160 and 153).
+  var gsmBasic = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+    '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+  var gsmExt = '^{}\\[~]|€\f';
+  function segments(text) {
+    var units = 0, gsm = true;
+    for (var i = 0; i < text.length; i++) {
+      var ch = text.charAt(i);
+      if (gsmBasic.indexOf(ch) >= 0) units += 1;
+      else if (gsmExt.indexOf(ch) >= 0) units += 2;
+      else { gsm = false; break; }
+    }
+    if (!gsm) units = text.length; // UTF-16 code units, as UCS-2 counts them
+    var one = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    return { n: units === 0 ? 0 : (units <= one ? 1 : Math.ceil(units / part)), gsm: gsm };
+  }
+
   function counter() {
     var els = document.querySelectorAll('[data-count-for]');
     Array.prototype.forEach.call(els, function (out) {
@@ -132,12 +209,28 @@
       if (!ta) return;
       var max = ta.getAttribute('maxlength') || 1600;
       var upd = function () {
-        var n = ta.value.length;
-        var segs = n === 0 ? 0 : Math.ceil(n / (n > 160 ? 153 : 160));
-        out.textContent = n + ' / ' + max + (segs > 1 ? ' · ' + segs + ' texts' : '');
+        var s = segments(ta.value);
+        var txt = ta.value.length + ' / ' + max;
+        if (s.n > 0) txt += ' · ' + s.n + (s.n === 1 ? ' text' : ' texts');
+        if (!s.gsm) txt += ' (special characters: 70 per text)';
+        out.textContent = txt;
       };
       ta.addEventListener('input', upd);
       upd();
+    });
+  }
+
+  // Saved replies: choosing one puts its text in the reply box.
+  function canned() {
+    var sel = document.getElementById('canned');
+    if (!sel) return;
+    sel.addEventListener('change', function () {
+      var ta = document.getElementById(sel.getAttribute('data-insert-into'));
+      if (!ta || !sel.value) return;
+      ta.value = ta.value.trim() ? ta.value.replace(/\s+$/, '') + '\n' + sel.value : sel.value;
+      sel.value = '';
+      ta.dispatchEvent(new Event('input'));
+      ta.focus();
     });
   }
 
@@ -153,7 +246,10 @@
     tick();
     setInterval(tick, 30000);
     counter();
+    canned();
     once();
+    var at = document.getElementById('alerts-toggle');
+    if (at) { at.addEventListener('click', toggleAlerts); showAlertsState(); }
     live();
   });
 })();
