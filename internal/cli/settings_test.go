@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flsps/faqbot/internal/bot"
 )
 
 // runWith runs a command with the given environment variables.
@@ -220,4 +222,21 @@ func mustOpen(t *testing.T, path string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// followContext keeps what the server keeps between two messages.
+func TestFollowContext(t *testing.T) {
+	c := bot.Context{}
+	c = followContext(c, bot.Decision{Intent: bot.IntentFAQ, FAQID: "tmj", Lang: "es"})
+	if c.LastFAQID != "tmj" || c.Lang != "es" {
+		t.Fatalf("after an answer: %+v", c)
+	}
+	c = followContext(c, bot.Decision{Intent: bot.IntentSmalltalk, Lang: "en"})
+	if c.LastFAQID != "tmj" || c.Lang != "en" {
+		t.Fatalf("smalltalk keeps the entry, changes the language: %+v", c)
+	}
+	c = followContext(c, bot.Decision{Intent: bot.IntentUnknown})
+	if c.LastFAQID != "tmj" || c.Lang != "en" {
+		t.Fatalf("a decision without a language keeps it: %+v", c)
+	}
 }

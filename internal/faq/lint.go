@@ -60,7 +60,7 @@ func Lint(dir string, checks ...Check) []Problem {
 	}
 	hasErr := false
 	for _, p := range out {
-		if p.Severity == Error && !strings.Contains(p.Message, "unknown key") {
+		if p.Severity == Error && !p.UnknownKey {
 			hasErr = true
 		}
 	}

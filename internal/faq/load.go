@@ -35,6 +35,9 @@ type Problem struct {
 	Line     int
 	Severity Severity
 	Message  string
+	// UnknownKey marks an error that lint reports but that does not stop
+	// the FAQ from loading (a key this version does not know).
+	UnknownKey bool
 }
 
 func (p Problem) String() string {
@@ -107,7 +110,7 @@ func Load(dir string) (*Set, error) {
 	}
 	var fatal []Problem
 	for _, p := range l.problems {
-		if p.Severity == Error && !strings.Contains(p.Message, "unknown key") {
+		if p.Severity == Error && !p.UnknownKey {
 			fatal = append(fatal, p)
 		} else if p.Severity == Warning {
 			l.set.Warnings = append(l.set.Warnings, p)
@@ -312,6 +315,7 @@ func (l *loader) fields(file string, n *yaml.Node, known map[string]bool, what s
 		k, v := n.Content[i], n.Content[i+1]
 		if known != nil && !known[k.Value] {
 			l.add(file, k.Line, Error, "unknown key %q in %s", k.Value, what)
+			l.problems[len(l.problems)-1].UnknownKey = true
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
