@@ -129,4 +129,10 @@ var migrations = []string{
 		created_at {{int}} NOT NULL
 	);
 	CREATE INDEX audit_log_created ON audit_log (created_at)`,
+
+	// 3: the FAQ version (content hash) that decided each inbound message.
+	`ALTER TABLE messages ADD COLUMN faq_version TEXT NOT NULL DEFAULT ''`,
+
+	// 4: reports read patient messages by time.
+	`CREATE INDEX messages_created ON messages (created_at)`,
 }
