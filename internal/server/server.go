@@ -43,17 +43,17 @@ type Options struct {
 
 // Server is a running faqbot: handler plus workers.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
+	cfg      *config.Config
+	log      *slog.Logger
 	store    *store.SQL
 	reloader *reload.Reloader
-	service *bot.Service
-	worker  *outbox.Worker
-	spool   *bot.Spool
-	console *staff.Console
-	metrics *metrics.Metrics
-	sender  *sms.Sender
-	handler http.Handler
+	service  *bot.Service
+	worker   *outbox.Worker
+	spool    *bot.Spool
+	console  *staff.Console
+	metrics  *metrics.Metrics
+	sender   *sms.Sender
+	handler  http.Handler
 }
 
 // New opens the store and the FAQ and builds the handler. It does not start
