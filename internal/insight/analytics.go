@@ -65,7 +65,9 @@ type FirstReply struct {
 }
 
 // Median and P90 as durations, for display.
-func (f FirstReply) Median() time.Duration { return time.Duration(f.MedianSeconds * float64(time.Second)) }
+func (f FirstReply) Median() time.Duration {
+	return time.Duration(f.MedianSeconds * float64(time.Second))
+}
 
 // P90 is the 90th percentile wait.
 func (f FirstReply) P90() time.Duration { return time.Duration(f.P90Seconds * float64(time.Second)) }

@@ -25,7 +25,9 @@ func faqSet(t *testing.T) *faq.Set {
 
 var t0 = time.Date(2031, 5, 6, 14, 0, 0, 0, time.UTC)
 
-func unknown(body string) store.Decision { return store.Decision{Body: body, Intent: "unknown", At: t0} }
+func unknown(body string) store.Decision {
+	return store.Decision{Body: body, Intent: "unknown", At: t0}
+}
 
 // seeded is a set of messages the FAQ cannot answer, written for this test:
 // three about insurance, three about parking, three low-confidence

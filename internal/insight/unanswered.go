@@ -261,7 +261,7 @@ func inverseFrequencies(docs [][]string) map[string]float64 {
 	idf := make(map[string]float64, len(df))
 	n := float64(len(docs))
 	for t, k := range df {
-		idf[t] = math.Log(1+n/float64(k)) // smoothed: never zero
+		idf[t] = math.Log(1 + n/float64(k)) // smoothed: never zero
 	}
 	return idf
 }
