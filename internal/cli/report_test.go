@@ -34,7 +34,7 @@ func TestReportUnansweredGroupsASeededSet(t *testing.T) {
 		{"is there parking at the office", "unknown", "", 0, at},
 		{"how many weeks does the botox effect stay", "faq", "botox-duration", 0.4, at},
 		{"how long does the effect stay", "unknown", "", 0, at},
-		{"how long does botox last", "faq", "botox-duration", 0.93, at},       // answered: not in the report
+		{"how long does botox last", "faq", "botox-duration", 0.93, at},           // answered: not in the report
 		{"is insurance accepted", "unknown", "", 0, at.Add(-30 * 24 * time.Hour)}, // before the period
 	}
 	for i, m := range msgs {
