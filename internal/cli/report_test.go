@@ -52,7 +52,7 @@ func TestReportUnansweredGroupsASeededSet(t *testing.T) {
 	}
 	for _, want := range []string{
 		"7 of 8, in 3 group(s)",
-		"   3  insuranc",
+		"   3  insurance",
 		"suggestion: add an alternate to botox-duration",
 		"suggestion: new entry",
 		`"will my insurance pay for it, my member id is #####"`,

@@ -68,7 +68,7 @@ func TestUnansweredGroups(t *testing.T) {
 	if total != 10 || len(groups) != 4 {
 		t.Fatalf("%d messages in %d groups, want 10 in 4: %+v", total, len(groups), groups)
 	}
-	ins, park, eff := find("insuranc"), find("park"), find("effect")
+	ins, park, eff := find("insurance"), find("parking"), find("effect")
 	if ins.Count != 3 || ins.Suggestion != SuggestNewEntry {
 		t.Errorf("insurance group: %+v", ins)
 	}

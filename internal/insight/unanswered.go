@@ -44,7 +44,7 @@ const (
 // Group is a set of similar unanswered messages.
 type Group struct {
 	Count    int      `json:"count"`
-	Terms    []string `json:"terms"`    // the group's main words (stems), most weighty first
+	Terms    []string `json:"terms"`    // the group's main words, most weighty first (as patients spell them most often)
 	Examples []string `json:"examples"` // distinct messages, digits and e-mail addresses masked
 	Intents  []string `json:"intents"`  // what the bot decided: unknown, faq:<id> (low confidence)
 	// Suggestion is SuggestAlternate (with Nearest, the entry's id, and
@@ -67,6 +67,7 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 		terms       []string
 	}
 	var msgs []msg
+	spelled := map[string]map[string]int{} // stem -> the words patients wrote for it
 	for _, d := range ds {
 		label := d.Intent
 		switch {
@@ -77,6 +78,12 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 			continue
 		}
 		msgs = append(msgs, msg{text: d.Body, label: label, terms: an.Terms(d.Body)})
+		for _, tok := range an.Analyze(d.Body).Tokens {
+			if spelled[tok.Stem] == nil {
+				spelled[tok.Stem] = map[string]int{}
+			}
+			spelled[tok.Stem][tok.Raw]++
+		}
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -171,7 +178,9 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 			g.Intents = append(g.Intents, l)
 		}
 		sort.Strings(g.Intents)
-		g.Terms = centroid.top(5)
+		for _, t := range centroid.top(5) {
+			g.Terms = append(g.Terms, surface(t, spelled[t]))
+		}
 		for _, p := range phrasings {
 			if s := cosine(centroid, p.vec); s >= nearSimilarity && s > g.Similarity {
 				g.Suggestion, g.Nearest, g.Similarity = SuggestAlternate, p.id, math.Round(s*100)/100
@@ -237,6 +246,18 @@ func cosine(a, b vector) float64 {
 		return 0
 	}
 	return dot / (na * nb)
+}
+
+// surface is the word most often written for a stem (the stem itself if
+// none was seen), so reports say "insurance", not "insuranc".
+func surface(stem string, seen map[string]int) string {
+	best, n := stem, 0
+	for w, k := range seen {
+		if k > n || k == n && w < best {
+			best, n = w, k
+		}
+	}
+	return best
 }
 
 func distinct(ts []string) map[string]bool {

@@ -24,6 +24,7 @@ import (
 	"github.com/flsps/faqbot/internal/bot"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/insight"
 	"github.com/flsps/faqbot/internal/metrics"
 	"github.com/flsps/faqbot/internal/notify"
 	"github.com/flsps/faqbot/internal/outbox"
@@ -125,6 +126,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		Report: s.report,
 	})
 
 	s.worker.OnChange = s.console.Notify
@@ -189,6 +191,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	})
 	s.handler = recoverPanics(log)(accessLog(log)(r))
 	return s, nil
+}
+
+// report builds the analytics page's report against the FAQ serving now.
+func (s *Server) report(ctx context.Context, from, to time.Time) (*insight.Report, error) {
+	set := s.service.Engine().Set()
+	return insight.Build(ctx, s.store, set, set.Clinic.Location(), from, to, 0)
 }
 
 // permanent reports errors no retry will fix, from either sender.
