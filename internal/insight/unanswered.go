@@ -97,6 +97,7 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 		id    string
 		terms []string
 		vec   vector
+		norm  float64
 	}
 	var docs [][]string
 	pool := map[string]int{} // in how many unanswered messages each term occurs
@@ -118,10 +119,12 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 	idf := inverseFrequencies(docs)
 	for i := range phrasings {
 		phrasings[i].vec = tfidf(phrasings[i].terms, idf)
+		phrasings[i].norm = phrasings[i].vec.norm()
 	}
 
 	type cluster struct {
 		centroid vector
+		norm     float64 // of centroid, kept current
 		members  []int
 	}
 	var clusters []*cluster
@@ -142,12 +145,11 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 		}
 		var best *cluster
 		bestSim := joinSimilarity
-		for _, c := range clusters {
-			if len(v) == 0 {
-				break // a message of its own
-			}
-			if s := cosine(v, c.centroid); s >= bestSim {
-				best, bestSim = c, s
+		if vn := v.norm(); vn > 0 { // else a message of its own
+			for _, c := range clusters {
+				if s := v.dot(c.centroid) / (vn * c.norm); s >= bestSim {
+					best, bestSim = c, s
+				}
 			}
 		}
 		if len(v) == 0 {
@@ -159,6 +161,7 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 		}
 		best.members = append(best.members, i)
 		best.centroid.add(v)
+		best.norm = best.centroid.norm()
 	}
 
 	var out []Group
@@ -181,8 +184,12 @@ func Unanswered(ds []store.Decision, set *faq.Set, lowConfidence float64) []Grou
 		for _, t := range centroid.top(5) {
 			g.Terms = append(g.Terms, surface(t, spelled[t]))
 		}
+		cn := centroid.norm()
 		for _, p := range phrasings {
-			if s := cosine(centroid, p.vec); s >= nearSimilarity && s > g.Similarity {
+			if cn == 0 || p.norm == 0 {
+				continue
+			}
+			if s := p.vec.dot(centroid) / (cn * p.norm); s >= nearSimilarity && s > g.Similarity {
 				g.Suggestion, g.Nearest, g.Similarity = SuggestAlternate, p.id, math.Round(s*100)/100
 			}
 		}
@@ -233,19 +240,13 @@ func (v vector) top(n int) []string {
 	return ts
 }
 
-func cosine(a, b vector) float64 {
-	if len(a) > len(b) {
-		a, b = b, a
+// dot is the scalar product; v should be the smaller vector.
+func (v vector) dot(w vector) float64 {
+	var d float64
+	for t, x := range v {
+		d += x * w[t]
 	}
-	var dot float64
-	for t, x := range a {
-		dot += x * b[t]
-	}
-	na, nb := a.norm(), b.norm()
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / (na * nb)
+	return d
 }
 
 // surface is the word most often written for a stem (the stem itself if
