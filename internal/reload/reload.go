@@ -201,8 +201,8 @@ func (r *Reloader) fail(problems []string) {
 	}
 }
 
-// Watch reloads after every change to a FAQ file under Dir (any depth),
-// debounced, until ctx ends. Directories created later are watched too.
+// Watch reloads once, then after every change to a FAQ file under Dir (any
+// depth), debounced, until ctx ends. Directories created later are watched too.
 // Editors that save by writing a new file and renaming it over the old one
 // are covered because the directories, not the files, are watched.
 func (r *Reloader) Watch(ctx context.Context) error {
@@ -214,6 +214,10 @@ func (r *Reloader) Watch(ctx context.Context) error {
 	if err := addTree(w, r.Dir); err != nil {
 		return fmt.Errorf("watch %s: %w", r.Dir, err)
 	}
+	// Read the directory once the watches are in place: this lints what
+	// the server started with (the loader alone tolerates some lint errors,
+	// such as an unknown key) and catches edits made before the watch.
+	_ = r.Reload()
 	debounce := r.Debounce
 	if debounce <= 0 {
 		debounce = DefaultDebounce
