@@ -219,9 +219,6 @@ func (s *Server) Outbox() *outbox.Worker { return s.worker }
 // Console is the staff console.
 func (s *Server) Console() *staff.Console { return s.console }
 
-// Reloader is the FAQ reloader (ReloadFAQ runs it now).
-func (s *Server) Reloader() *reload.Reloader { return s.reloader }
-
 // ReloadFAQ reads the FAQ directory now, as SIGHUP does. The error lists the
 // problems of a broken FAQ; the last good one keeps serving.
 func (s *Server) ReloadFAQ() error { return s.reloader.Reload() }
