@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -106,7 +107,7 @@ func runDiff(ctx context.Context, env *Env, args []string) int {
 	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object: the changes and the totals")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, `Usage: faqbot diff [--json] OLD_DIR NEW_DIR CASES.jsonl...
+		fmt.Fprintln(env.Stderr, `Usage: faqbot diff [--json] OLD_DIR NEW_DIR CASES.jsonl...   (flags first)
 
 Decides every message of the case files with the FAQ in OLD_DIR and in
 NEW_DIR and lists those whose outcome changes (from -> to). A case is a
@@ -117,10 +118,13 @@ Exit status: 0 nothing changed, 1 something changed, 2 bad usage or a FAQ
 that does not load.`)
 		fs.PrintDefaults()
 	}
-	pos, code, ok := parseArgs(fs, args)
-	if !ok {
-		return code
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
 	}
+	pos := fs.Args()
 	if len(pos) < 3 {
 		fs.Usage()
 		return 2

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,8 +34,14 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	}
 	fs := flag.NewFlagSet("report unanswered", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	dataDir := fs.String("data-dir", envOr(env, "FAQBOT_DATA_DIR", "./data"), "data directory (env FAQBOT_DATA_DIR)")
-	faqDir := fs.String("faq", envOr(env, "FAQBOT_FAQ_DIR", "./faq"), "FAQ directory, for the nearest entries (env FAQBOT_FAQ_DIR)")
+	setting := func(env *Env, key, def string) string {
+		if v := env.Getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	dataDir := fs.String("data-dir", setting(env, "FAQBOT_DATA_DIR", "./data"), "data directory (env FAQBOT_DATA_DIR)")
+	faqDir := fs.String("faq", setting(env, "FAQBOT_FAQ_DIR", "./faq"), "FAQ directory, for the nearest entries (env FAQBOT_FAQ_DIR)")
 	since := fs.String("since", "30d", "the period: this long before --until (e.g. 30d, 12h)")
 	until := fs.String("until", "", "end of the period, 2006-01-02 (midnight, clinic time) or RFC 3339 (default now)")
 	low := fs.Float64("low-confidence", insight.DefaultLowConfidence, "FAQ answers below this confidence count as unanswered")
@@ -47,11 +56,13 @@ and, for each group, the nearest FAQ entry ("add an alternate") or "new
 entry" (only if the clinic's page answers it).`)
 		fs.PrintDefaults()
 	}
-	pos, code, ok := parseArgs(fs, args[1:])
-	if !ok {
-		return code
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
 	}
-	if len(pos) > 0 {
+	if fs.NArg() > 0 {
 		fs.Usage()
 		return 2
 	}
@@ -72,6 +83,11 @@ entry" (only if the clinic's page answers it).`)
 			fmt.Fprintf(env.Stderr, "faqbot report: --until: %v\n", err)
 			return 2
 		}
+	}
+	// A report only reads: no database is an error, not a new empty one.
+	if _, err := os.Stat(filepath.Join(*dataDir, store.DBFile)); err != nil {
+		fmt.Fprintf(env.Stderr, "faqbot report: no database at %s (FAQBOT_DATA_DIR)\n", filepath.Join(*dataDir, store.DBFile))
+		return 1
 	}
 	st, err := store.OpenDataDir(ctx, *dataDir)
 	if err != nil {

@@ -80,6 +80,9 @@ func TestReportUnansweredGroupsASeededSet(t *testing.T) {
 	if code, _, errs := runCmd(t, "", "report", "unanswered", "--data-dir", dir, "--faq", "../../faq", "--since", "soon"); code != 2 || !strings.Contains(errs, "--since") {
 		t.Errorf("bad --since: exit %d, %q", code, errs)
 	}
+	if code, _, errs := runCmd(t, "", "report", "unanswered", "--data-dir", t.TempDir(), "--faq", "../../faq"); code != 1 || !strings.Contains(errs, "no database at") {
+		t.Errorf("no database: exit %d, %q", code, errs)
+	}
 	if code, _, _ := runCmd(t, "", "report", "everything"); code != 2 {
 		t.Errorf("unknown report: exit %d", code)
 	}
