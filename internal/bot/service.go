@@ -139,6 +139,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	ex := store.Exchange{
 		Channel: in.Channel, Address: in.Address, ExternalID: in.ExternalID, Body: in.Body,
 		Intent: string(d.Intent), FAQID: d.FAQID, Confidence: d.Confidence, Lang: d.Lang, At: now,
+		FAQVersion: e.Set().Version,
 	}
 	if d.Intent == IntentFAQ {
 		ex.LastFAQID = d.FAQID

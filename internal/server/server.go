@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -22,10 +24,12 @@ import (
 	"github.com/flsps/faqbot/internal/bot"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/insight"
 	"github.com/flsps/faqbot/internal/metrics"
 	"github.com/flsps/faqbot/internal/notify"
 	"github.com/flsps/faqbot/internal/outbox"
 	"github.com/flsps/faqbot/internal/ratelimit"
+	"github.com/flsps/faqbot/internal/reload"
 	"github.com/flsps/faqbot/internal/sms"
 	"github.com/flsps/faqbot/internal/staff"
 	"github.com/flsps/faqbot/internal/store"
@@ -40,17 +44,17 @@ type Options struct {
 
 // Server is a running faqbot: handler plus workers.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	store   *store.SQL
-	set     *faq.Set
-	service *bot.Service
-	worker  *outbox.Worker
-	spool   *bot.Spool
-	console *staff.Console
-	metrics *metrics.Metrics
-	sender  *sms.Sender
-	handler http.Handler
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.SQL
+	reloader *reload.Reloader
+	service  *bot.Service
+	worker   *outbox.Worker
+	spool    *bot.Spool
+	console  *staff.Console
+	metrics  *metrics.Metrics
+	sender   *sms.Sender
+	handler  http.Handler
 }
 
 // New opens the store and the FAQ and builds the handler. It does not start
@@ -83,7 +87,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err // names the store and the path
 	}
-	s := &Server{cfg: cfg, log: log, store: st, set: set, spool: &bot.Spool{Dir: filepath.Join(cfg.DataDir, "spool")}}
+	s := &Server{cfg: cfg, log: log, store: st, spool: &bot.Spool{Dir: filepath.Join(cfg.DataDir, "spool")}}
 	s.metrics = metrics.New(func() (float64, float64) {
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -128,6 +132,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
 		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
+		Report: s.report,
 	})
 
 	s.worker.OnChange = s.console.Notify
@@ -140,6 +145,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
 	svc.Notify = func() { s.worker.Wake(); s.console.Notify() }
 	s.service = svc
+
+	// Live reload: a good edit of the FAQ answers the next message; a
+	// broken one leaves the last good FAQ serving (see package reload).
+	s.reloader = reload.New(cfg.FAQDir, set, func(set *faq.Set) { svc.SetEngine(bot.NewEngine(set)) }, bot.LintAlternates)
+	s.reloader.Log, s.reloader.Now = log, now
+	if err := s.reloader.Register(s.metrics.Registry); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("register reload metrics: %w", err)
+	}
 
 	if cfg.InsecureSkipSignature {
 		log.Warn("!!! Twilio signature checking is OFF (--insecure-skip-signature): anyone can post fake patient messages. Use only for local trials.")
@@ -185,6 +199,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
+// report builds the analytics page's report against the FAQ serving now.
+func (s *Server) report(ctx context.Context, from, to time.Time) (*insight.Report, error) {
+	set := s.service.Engine().Set()
+	return insight.Build(ctx, s.store, set, set.Clinic.Location(), from, to, 0)
+}
+
 // permanent reports errors no retry will fix, from either sender.
 func permanent(err error) bool {
 	return sms.IsPermanent(err) || notify.IsPermanent(err)
@@ -205,20 +225,26 @@ func (s *Server) Outbox() *outbox.Worker { return s.worker }
 // Console is the staff console.
 func (s *Server) Console() *staff.Console { return s.console }
 
+// ReloadFAQ reads the FAQ directory now, as SIGHUP does. The error lists the
+// problems of a broken FAQ; the last good one keeps serving.
+func (s *Server) ReloadFAQ() error { return s.reloader.Reload() }
+
 // Metrics is the metrics set.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	// A broken FAQ edit does not make the server unready: the last good
+	// FAQ is serving. The problem shows in faq_error (and the metric
+	// faqbot_faq_reload_failing) until a good save fixes it.
 	type status struct {
-		Ready      bool   `json:"ready"`
-		Store      string `json:"store"`
-		FAQVersion string `json:"faq_version"`
-		FAQEntries int    `json:"faq_entries"`
-		Spooled    int    `json:"spooled"`
+		Ready bool   `json:"ready"`
+		Store string `json:"store"`
+		reload.Status
+		Spooled int `json:"spooled"`
 	}
-	st := status{Ready: true, Store: "ok", FAQVersion: s.set.Version, FAQEntries: len(s.set.Entries), Spooled: s.spool.Len()}
+	st := status{Ready: true, Store: "ok", Status: s.reloader.Status(), Spooled: s.spool.Len()}
 	if err := s.store.Ping(ctx); err != nil {
 		st.Ready, st.Store = false, "unreachable: "+err.Error()
 	}
@@ -236,7 +262,29 @@ func (s *Server) Run(ctx context.Context) {
 	wg.Go(func() { s.worker.Run(ctx) })
 	wg.Go(func() { s.every(ctx, 10*time.Second, s.replaySpool) })
 	wg.Go(func() { s.every(ctx, time.Hour, s.housekeeping) })
+	wg.Go(func() {
+		if err := s.reloader.Watch(ctx); err != nil {
+			s.log.Warn("faq: not watching for changes (reload with SIGHUP)", "err", err)
+		}
+	})
+	wg.Go(func() { s.reloadOnHangup(ctx) })
 	wg.Wait()
+}
+
+// reloadOnHangup reloads the FAQ on every SIGHUP until ctx ends.
+func (s *Server) reloadOnHangup(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			s.log.Info("faq: SIGHUP, reloading", "dir", s.cfg.FAQDir)
+			_ = s.reloader.Reload()
+		}
+	}
 }
 
 func (s *Server) every(ctx context.Context, d time.Duration, f func(context.Context)) {

@@ -64,7 +64,7 @@ func mustTemplates(c *Console) *templates {
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	t := &templates{pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "inbox", "escalation", "error", "audit"} {
+	for _, name := range []string{"login", "inbox", "escalation", "error", "audit", "analytics"} {
 		p := template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 		t.pages[name] = p
 	}
@@ -90,6 +90,7 @@ type pageData struct {
 	Esc       *escData
 	Error     *errData
 	AuditRows []auditRow
+	Analytics *analyticsData
 }
 
 type errData struct {

@@ -58,6 +58,10 @@ type Options struct {
 	// Wake is called after a reply is queued (wakes the outbox worker).
 	Wake func()
 	Now  func() time.Time // nil = time.Now
+
+	// Report computes the analytics page (/staff/analytics, admins); nil =
+	// the page says it is unavailable.
+	Report ReportFunc
 }
 
 // Console serves the staff web console and the JSON API.
@@ -72,6 +76,7 @@ type Options struct {
 //	GET  /staff/escalations/{id}             one escalation and its conversation
 //	POST /staff/escalations/{id}/{claim|release|takeover|reply|note|resolve|reopen|name}
 //	GET  /staff/audit                        audit log (admins)
+//	GET  /staff/analytics[?since=30d]        analytics and unanswered questions (admins)
 //	GET  /staff/static/{file}                embedded CSS and JS
 //	GET  /api/v1/escalations[?status=open]   JSON API (Authorization: Bearer <token>)
 //	GET  /api/v1/escalations/{id}
@@ -142,6 +147,7 @@ func (c *Console) Register(r *mux.Router) {
 	r.Handle("/staff/events", page(c.authed(c.events, false))).Methods(http.MethodGet)
 	r.Handle("/staff/counts", page(c.authed(c.counts, false))).Methods(http.MethodGet)
 	r.Handle("/staff/audit", page(c.authed(c.auditPage, true))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/staff/analytics", page(c.authed(c.analyticsPage, true))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/staff/escalations/{id:[0-9]+}", page(c.authed(c.escalationPage, true))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/staff/escalations/{id:[0-9]+}/{action:claim|release|takeover|reply|note|resolve|reopen|name}",
 		page(c.authed(c.escalationAction, true))).Methods(http.MethodPost)

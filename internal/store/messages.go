@@ -189,11 +189,11 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 		}
 		// The idempotency decision: one atomic insert keyed on the SID.
 		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
-			(conversation_id, direction, author, body, intent, faq_id, confidence,
+			(conversation_id, direction, author, body, intent, faq_id, confidence, faq_version,
 			 external_id, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (external_id) DO NOTHING RETURNING id`),
-			in.ConversationID, in.Direction, in.Author, in.Body, in.Intent, in.FAQID, in.Confidence,
+			in.ConversationID, in.Direction, in.Author, in.Body, in.Intent, in.FAQID, in.Confidence, ex.FAQVersion,
 			nullStr(in.ExternalID), in.Status, atMS, atMS,
 		).Scan(&in.ID)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -138,4 +138,10 @@ var migrations = []string{
 		PRIMARY KEY (user_id, escalation_id)
 	);
 	CREATE INDEX staff_reads_escalation ON staff_reads (escalation_id)`,
+
+	// 4: the FAQ version (content hash) that decided each inbound message.
+	`ALTER TABLE messages ADD COLUMN faq_version TEXT NOT NULL DEFAULT ''`,
+
+	// 5: reports read patient messages by time.
+	`CREATE INDEX messages_created ON messages (created_at)`,
 }

@@ -253,6 +253,7 @@ type Exchange struct {
 	Intent     string
 	FAQID      string
 	Confidence float64
+	FAQVersion string // the FAQ's content hash that made the decision
 	Lang       string // "" = unchanged
 	LastFAQID  string // "" = unchanged
 	OptOut     *bool  // nil = unchanged; true = opt out; false = opt in
