@@ -132,7 +132,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
 		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
-		Report: s.report,
+		Report:      s.report,
 	})
 
 	s.worker.OnChange = s.console.Notify
