@@ -48,6 +48,14 @@ type Config struct {
 	LogLevel      string
 	LogBodies     bool
 	ShutdownGrace time.Duration
+
+	// The optional language model (see LLMPhrasingOn, LLMAssistOn).
+	LLMBaseURL  string
+	LLMAPIKey   string
+	LLMModel    string
+	LLMTimeout  time.Duration
+	LLMPhrasing string // "on", "off" or "auto" (on when LLMBaseURL is set)
+	LLMAssist   string // the same
 }
 
 type kind int
@@ -132,6 +140,12 @@ var options = []option{
 	{"log-level", "FAQBOT_LOG_LEVEL", "info", kString, "log level: debug, info, warn, error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-message-bodies", "FAQBOT_LOG_MESSAGE_BODIES", "false", kBool, "DEBUG ONLY: write message texts into logs (off: redacted)", boolean(func(c *Config) *bool { return &c.LogBodies })},
 	{"shutdown-grace", "FAQBOT_SHUTDOWN_GRACE", "15s", kDuration, "how long shutdown waits for requests and the outbox to drain", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+	{"llm-base-url", "FAQBOT_LLM_BASE_URL", "", kString, "optional OpenAI-compatible API base URL ending in /v1 (OpenAI, Azure OpenAI, or the clinic's own vLLM, Ollama, llama.cpp server); empty: curated answers only, fully offline", str(func(c *Config) *string { return &c.LLMBaseURL })},
+	{"llm-api-key", "FAQBOT_LLM_API_KEY", "", kString, "API key for the LLM base URL (empty: no Authorization header)", str(func(c *Config) *string { return &c.LLMAPIKey })},
+	{"llm-model", "FAQBOT_LLM_MODEL", "", kString, "model name (required with a base URL), e.g. gpt-4o-mini or llama3.1:8b", str(func(c *Config) *string { return &c.LLMModel })},
+	{"llm-timeout", "FAQBOT_LLM_TIMEOUT", "3s", kDuration, "deadline of one LLM call (a message gets at most two, within 6 s together); past it the curated answer goes", duration(func(c *Config) *time.Duration { return &c.LLMTimeout })},
+	{"llm-phrasing", "FAQBOT_LLM_PHRASING", "auto", kString, "let the LLM rephrase matched FAQ answers (fact-checked; the curated text goes when a check fails): on, off, or auto (on when a base URL is set)", str(func(c *Config) *string { return &c.LLMPhrasing })},
+	{"llm-assist", "FAQBOT_LLM_ASSIST", "auto", kString, "let the LLM choose among the closest FAQ entries (or none) when the engine is unsure: on, off, or auto (on when a base URL is set)", str(func(c *Config) *string { return &c.LLMAssist })},
 }
 
 // Defaults returns the configuration with every default applied and no
@@ -151,14 +165,29 @@ func Defaults() *Config {
 // non-empty, restricts the flags to those names (other commands reuse a few
 // settings, e.g. --data-dir).
 func Parse(name string, args []string, getenv func(string) string, out io.Writer, only ...string) (*Config, []string, error) {
-	c := Defaults()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	c, check := Bind(fs, getenv, only...)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := check(); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), nil
+}
+
+// Bind puts the named rows (all of them when names is empty) on a
+// command's own flag set, with the environment already applied, so a
+// command with flags of its own (ask) shares the settings. Call check after
+// fs.Parse: it reports bad environment values and validates.
+func Bind(fs *flag.FlagSet, getenv func(string) string, names ...string) (c *Config, check func() error) {
+	c = Defaults()
 	wanted := func(f string) bool {
-		if len(only) == 0 {
+		if len(names) == 0 {
 			return true
 		}
-		for _, o := range only {
+		for _, o := range names {
 			if o == f {
 				return true
 			}
@@ -183,13 +212,7 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 			fs.Func(o.flag, usage+defaultNote(o.def), func(v string) error { return o.set(c, v) })
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	if err := errors.Join(append(errs, c.validate())...); err != nil {
-		return nil, nil, err
-	}
-	return c, fs.Args(), nil
+	return c, func() error { return errors.Join(append(errs, c.validate())...) }
 }
 
 func defaultNote(def string) string {
@@ -240,6 +263,26 @@ func (c *Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("FAQBOT_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
 	}
+	if c.LLMBaseURL != "" {
+		u, err := url.Parse(c.LLMBaseURL)
+		c.LLMBaseURL = strings.TrimRight(c.LLMBaseURL, "/")
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.HasSuffix(c.LLMBaseURL, "/v1") {
+			errs = append(errs, fmt.Errorf("FAQBOT_LLM_BASE_URL: want an absolute http(s) URL ending in /v1 (e.g. http://localhost:11434/v1), got %q", c.LLMBaseURL))
+		}
+		if c.LLMModel == "" {
+			errs = append(errs, errors.New("FAQBOT_LLM_MODEL: required when FAQBOT_LLM_BASE_URL is set"))
+		}
+	}
+	if c.LLMTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("FAQBOT_LLM_TIMEOUT: must be more than 0, got %v", c.LLMTimeout))
+	}
+	for _, o := range []struct{ env, v string }{{"FAQBOT_LLM_PHRASING", c.LLMPhrasing}, {"FAQBOT_LLM_ASSIST", c.LLMAssist}} {
+		switch strings.ToLower(o.v) {
+		case "on", "off", "auto":
+		default:
+			errs = append(errs, fmt.Errorf("%s: want on, off or auto, got %q", o.env, o.v))
+		}
+	}
 	if c.SenderRatePerMinute == 0 {
 		errs = append(errs, errors.New("FAQBOT_SENDER_RATE: must be at least 1"))
 	}
@@ -258,6 +301,23 @@ func (c *Config) SecureCookies() bool {
 		return strings.HasPrefix(c.PublicURL, "https://")
 	}
 	return c.TrustProxy
+}
+
+// LLMPhrasingOn reports whether matched answers may be rephrased by the LLM.
+func (c *Config) LLMPhrasingOn() bool { return llmOn(c.LLMPhrasing, c.LLMBaseURL) }
+
+// LLMAssistOn reports whether the LLM may choose among close FAQ entries
+// when the engine is unsure.
+func (c *Config) LLMAssistOn() bool { return llmOn(c.LLMAssist, c.LLMBaseURL) }
+
+func llmOn(v, baseURL string) bool {
+	switch strings.ToLower(v) {
+	case "on":
+		return baseURL != ""
+	case "off":
+		return false
+	}
+	return baseURL != ""
 }
 
 // TwilioSendConfigured reports whether REST sends (staff SMS, staff replies)
