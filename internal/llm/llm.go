@@ -27,6 +27,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/metrics"
 )
 
@@ -144,6 +145,7 @@ func (c *Client) Phrase(ctx context.Context, in PhraseInput) Phrased {
 type Option struct {
 	ID       string
 	Question string
+	Answer   string // the curated answer, so the model can tell whether it answers
 }
 
 // ChooseInput is a message the engine was unsure about and its closest
@@ -268,3 +270,17 @@ var injectionRE = regexp.MustCompile(`(?i)\b(?:` +
 // Injection reports a message that tries to give the model instructions
 // ("ignore previous instructions and ...").
 func Injection(msg string) bool { return injectionRE.MatchString(msg) }
+
+// FromSettings is the client the FAQBOT_LLM_* settings describe (nil when
+// no base URL is set), logging to log and counting in m (either may be nil).
+func FromSettings(c *config.Config, log *slog.Logger, m *metrics.Metrics) *Client {
+	cl := New(Config{BaseURL: c.LLMBaseURL, APIKey: c.LLMAPIKey, Model: c.LLMModel, Timeout: c.LLMTimeout,
+		Phrasing: c.LLMPhrasingOn(), Assist: c.LLMAssistOn()})
+	if cl != nil {
+		if log != nil {
+			cl.Log = log
+		}
+		cl.Metrics = m
+	}
+	return cl
+}

@@ -129,4 +129,11 @@ var migrations = []string{
 		created_at {{int}} NOT NULL
 	);
 	CREATE INDEX audit_log_created ON audit_log (created_at)`,
+
+	// 3: how each bot reply was worded: by a language model ("llm") or as
+	// curated ("curated"), why a model's answer fell back, and the curated
+	// text a rephrased reply replaced (shown to staff).
+	`ALTER TABLE messages ADD COLUMN phrasing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN llm_fallback TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN curated_body TEXT NOT NULL DEFAULT ''`,
 }
