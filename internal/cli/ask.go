@@ -8,10 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/llm"
 )
 
 func init() {
@@ -60,23 +63,33 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	lang := fs.String("lang", "", "the conversation's language so far (en, es)")
 	after := fs.Bool("after-hours", false, "use the after-hours wording")
 	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
+	// The server's LLM settings, so phrasing can be tried here first.
+	cfg, check := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [TEXT]\nWith no TEXT, decides each line of standard input.")
+		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [--llm-base-url URL --llm-model NAME] [TEXT]\nWith no TEXT, decides each line of standard input. With an LLM configured (FAQBOT_LLM_*), --json adds \"phrasing\", \"fallback\" and \"assist\".")
 		fs.PrintDefaults()
 	}
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
+	if err := check(); err != nil {
+		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
+		return 2
+	}
 	e, ok := loadEngine(env, *dir)
 	if !ok {
 		return 1
+	}
+	model := llm.FromSettings(cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), nil)
+	decide := func(text string, c bot.Context) bot.Decision {
+		return bot.Refine(ctx, model, e, text, e.Decide(text, c))
 	}
 	c := bot.Context{LastFAQID: *last, Lang: *lang, AfterHours: *after}
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
 	if len(pos) > 0 {
-		printDecision(out, e.Decide(strings.Join(pos, " "), c), *asJSON)
+		printDecision(out, decide(strings.Join(pos, " "), c), *asJSON)
 		return 0
 	}
 	sc := bufio.NewScanner(env.Stdin)
@@ -85,7 +98,7 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 		if ctx.Err() != nil {
 			return 1
 		}
-		d := e.Decide(sc.Text(), c)
+		d := decide(sc.Text(), c)
 		printDecision(out, d, *asJSON)
 		out.Flush()
 		if *follow {
