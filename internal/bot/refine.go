@@ -35,6 +35,10 @@ func Refine(ctx context.Context, m *llm.Client, e *Engine, text string, d Decisi
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.MessageBudget())
 	defer cancel()
+	clinic := e.Clinic().DisplayName()
+	if sn := e.Clinic().ShortName(); sn != "" && sn != clinic {
+		clinic += " (" + sn + ")"
+	}
 
 	if d.Intent == IntentUnknown && m.AssistOn() {
 		opts := make([]llm.Option, 0, len(d.Candidates))
@@ -47,7 +51,7 @@ func Refine(ctx context.Context, m *llm.Client, e *Engine, text string, d Decisi
 			opts = append(opts, llm.Option{ID: c.FAQID, Question: en.Question, Answer: en.Answer})
 			score[c.FAQID] = c.Score
 		}
-		id, fb := m.Choose(ctx, llm.ChooseInput{Clinic: e.Clinic().DisplayName(), Message: text, Options: opts})
+		id, fb := m.Choose(ctx, llm.ChooseInput{Clinic: clinic, Message: text, Options: opts})
 		if id == "" {
 			d.Fallback = fb
 			return d
@@ -60,7 +64,7 @@ func Refine(ctx context.Context, m *llm.Client, e *Engine, text string, d Decisi
 	}
 
 	if d.Intent == IntentFAQ && m.PhrasingOn() {
-		p := m.Phrase(ctx, llm.PhraseInput{Clinic: e.Clinic().DisplayName(), Message: text, Curated: d.Reply, Lang: d.Lang})
+		p := m.Phrase(ctx, llm.PhraseInput{Clinic: clinic, Message: text, Curated: d.Reply, Lang: d.Lang})
 		if p.Text == "" {
 			d.Fallback = p.Fallback
 			return d

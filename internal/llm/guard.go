@@ -3,6 +3,7 @@ package llm
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,7 +59,8 @@ func Check(out string, in GuardInput) string {
 		return ReasonTooLong
 	}
 	lo := fold(out)
-	cur := fold(in.Curated)
+	f := factsOf(in.Curated, in.Clinic)
+	cur := f.text
 	for _, p := range refusals {
 		if strings.Contains(lo, p) && !strings.Contains(cur, p) {
 			return ReasonRefusal
@@ -69,8 +71,8 @@ func Check(out string, in GuardInput) string {
 			return ReasonEcho
 		}
 	}
-	ow, cw := words(lo), words(cur)
-	if parrots(ow, words(fold(in.Patient)), cw) {
+	ow, cw := words(lo), f.words
+	if parrots(ow, words(fold(in.Patient)), f.joined) {
 		return ReasonEcho
 	}
 	if l := nlu.DetectLang(nlu.Normalize(out)); l != "" && l != lang {
@@ -90,7 +92,7 @@ func Check(out string, in GuardInput) string {
 			return ReasonURL
 		}
 	}
-	curDigits := digitsOnly(cur)
+	curDigits := f.digits
 	phoneText := lo
 	if len(digitsOnly(lo)) < 7 {
 		phoneText = "" // no room for a phone number: skip the regexp
@@ -100,7 +102,7 @@ func Check(out string, in GuardInput) string {
 			return ReasonPhone
 		}
 	}
-	cnums, cset := numbers(cw), set(cw)
+	cnums, cset := f.numbers, f.set
 	for _, n := range numbers(ow) {
 		if !contains(cnums, n) {
 			return ReasonNumber
@@ -122,10 +124,10 @@ func Check(out string, in GuardInput) string {
 			return ReasonClaim
 		}
 	}
-	if newName(out, cset, set(words(fold(in.Clinic)))) {
+	if newName(out, cset, f.clinic) {
 		return ReasonName
 	}
-	if unfaithful(ow, cset) {
+	if unfaithful(ow, f.prefixes) {
 		return ReasonUnfaithful
 	}
 	return ""
@@ -294,13 +296,12 @@ func newName(out string, cur, clinic map[string]bool) bool {
 // parrots reports a reply that repeats six or more consecutive words of the
 // patient's message that the curated answer does not have: an injected
 // "say exactly: ..." obeyed.
-func parrots(ow, pw, cw []string) bool {
+func parrots(ow, pw []string, c string) bool {
 	const n = 6
 	if len(pw) < n {
 		return false
 	}
 	o := " " + strings.Join(ow, " ") + " "
-	c := " " + strings.Join(cw, " ") + " "
 	for i := 0; i+n <= len(pw); i++ {
 		g := " " + strings.Join(pw[i:i+n], " ") + " "
 		if strings.Contains(o, g) && !strings.Contains(c, g) {
@@ -313,11 +314,7 @@ func parrots(ow, pw, cw []string) bool {
 // unfaithful reports a reply most of whose content words are not the
 // curated answer's: a rewrite that says something else. Word families
 // are compared by their first five letters ("lasts", "lasting").
-func unfaithful(ow []string, cur map[string]bool) bool {
-	prefixes := map[string]bool{}
-	for w := range cur {
-		prefixes[prefix(w)] = true
-	}
+func unfaithful(ow []string, prefixes map[string]bool) bool {
 	content, novel := 0, 0
 	for _, w := range ow {
 		if len(w) < 4 || nlu.IsStopword(w) || nlu.IsCommon(w) || isDigits(w) {
@@ -338,9 +335,58 @@ func prefix(w string) string {
 	return w
 }
 
+// facts is what the guard needs of one curated answer, computed once per
+// answer (the curated answers are a small fixed set).
+type facts struct {
+	text     string // folded
+	words    []string
+	joined   string // " w1 w2 … " for phrase lookups
+	set      map[string]bool
+	prefixes map[string]bool // each word's first five letters
+	numbers  []string
+	digits   string
+	clinic   map[string]bool // the clinic's name's words
+}
+
+var (
+	factsMu    sync.RWMutex
+	factsCache = map[[2]string]*facts{}
+)
+
+// maxFacts bounds the cache; a reloaded FAQ adds a few answers at most.
+const maxFacts = 4096
+
+func factsOf(curated, clinic string) *facts {
+	k := [2]string{curated, clinic}
+	factsMu.RLock()
+	f := factsCache[k]
+	factsMu.RUnlock()
+	if f != nil {
+		return f
+	}
+	cur := fold(curated)
+	cw := words(cur)
+	f = &facts{text: cur, words: cw, joined: " " + strings.Join(cw, " ") + " ", set: set(cw),
+		prefixes: map[string]bool{}, numbers: numbers(cw), digits: digitsOnly(cur), clinic: set(words(fold(clinic)))}
+	for _, w := range cw {
+		f.prefixes[prefix(w)] = true
+	}
+	factsMu.Lock()
+	if len(factsCache) < maxFacts {
+		factsCache[k] = f
+	}
+	factsMu.Unlock()
+	return f
+}
+
 // fold lowercases s and strips Spanish accents, so "Días" and "dias" match.
 func fold(s string) string {
-	return accents.Replace(strings.ToLower(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return accents.Replace(strings.ToLower(s))
+		}
+	}
+	return strings.ToLower(s)
 }
 
 var accents = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ñ", "n",

@@ -3,6 +3,8 @@ package llm
 import (
 	"strings"
 	"testing"
+
+	"github.com/flsps/faqbot/internal/faq"
 )
 
 const (
@@ -126,5 +128,26 @@ func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Check(out, in)
+	}
+}
+
+// Every curated answer passes the guard as its own rewrite, in both
+// languages: the checks refuse additions, never the clinic's own words.
+func TestCuratedAnswersPassTheirOwnGuard(t *testing.T) {
+	set, err := faq.Load("../../faq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range set.Entries {
+		for _, lang := range []string{"en", "es"} {
+			ans := e.AnswerIn(lang)
+			if lang == "es" && e.ES.Answer == "" {
+				continue
+			}
+			in := GuardInput{Curated: ans, Lang: lang, Patient: e.Question, Clinic: set.Clinic.DisplayName() + " " + set.Clinic.ShortName()}
+			if r := Check(ans, in); r != "" {
+				t.Errorf("%s (%s): the curated answer itself fails: %s", e.ID, lang, r)
+			}
+		}
 	}
 }
