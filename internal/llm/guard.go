@@ -108,8 +108,8 @@ func Check(out string, in GuardInput) string {
 			return ReasonNumber
 		}
 	}
-	for _, w := range ow {
-		if u, ok := units[w]; ok && !hasUnit(cw, u) {
+	for i, w := range ow {
+		if u, ok := units[w]; ok && (!counted[u] || i > 0 && isNumber(ow[i-1])) && !hasUnit(cw, u) {
 			return ReasonUnit
 		}
 		if drugs[w] && !cset[w] {
@@ -212,9 +212,16 @@ var units = func() map[string]string {
 	return m
 }()
 
+// counted are units that are also plain nouns ("after your injections"):
+// they are checked only after a number ("3 injections").
+var counted = map[string]bool{"injection": true, "treatment": true, "session": true, "inyeccion": true, "sesion": true}
+
+func isNumber(w string) bool {
+	_, ok := numberWords[w]
+	return ok || isDigits(w)
+}
+
 // hasUnit reports whether the curated words name a unit of the same kind.
-// Counts of things ("injections", "treatments") only matter with a number,
-// so they pass when the curated answer names them at all.
 func hasUnit(cw []string, u string) bool {
 	for _, w := range cw {
 		if units[w] == u {

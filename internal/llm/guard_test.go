@@ -26,6 +26,8 @@ func TestCheck(t *testing.T) {
 		{"adds a number", durationEN, "en", "how long", "Botox lasts 8 months for most patients.", ReasonNumber},
 		{"adds a spelled number", durationEN, "en", "how long", "Botox usually lasts about eight months.", ReasonNumber},
 		{"adds a duration unit", durationEN, "en", "how long", "Botox usually lasts about 3 to 6 weeks.", ReasonUnit},
+		{"adds a count", aftercare, "en", "can i lie down", "Avoid lying flat for 4 to 6 hours after your 3 injections.", ReasonNumber},
+		{"names the injections", aftercare, "en", "can i lie down", "After your Botox injections, avoid lying flat for 4 to 6 hours and skip makeup or lotion on the treated area that day.", ""},
 		{"adds a drug", aftercare, "en", "does it hurt after", "After Botox, take ibuprofen and avoid lying flat for 4 to 6 hours.", ReasonDrug},
 		{"adds a drug the patient named", aftercare, "en", "can i take tylenol after", "Yes, Tylenol is fine. Avoid lying flat for 4 to 6 hours after Botox.", ReasonDrug},
 		{"adds a link", durationEN, "en", "how long", "Botox lasts about 3 to 6 months. More at www.example.com/botox", ReasonURL},

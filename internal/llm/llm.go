@@ -17,9 +17,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -215,10 +217,34 @@ func (c *Client) call(ctx context.Context, kind string, msgs []openai.ChatComple
 		c.Metrics.LLMCalls.WithLabelValues(kind, outcome).Inc()
 	}
 	if reason != "" {
-		c.Log.Warn("llm call failed", "kind", kind, "reason", reason, "err", err)
+		c.Log.Warn("llm call failed", "kind", kind, "reason", reason, "status", status(err))
 		return "", reason
 	}
 	return resp.Choices[0].Message.Content, ""
+}
+
+// status describes a failed call for logs without the server's words
+// (which could quote the prompt): an HTTP status or the error's kind.
+func status(err error) string {
+	var ae *openai.APIError
+	var re *openai.RequestError
+	switch {
+	case err == nil:
+		return "no choices"
+	case errors.As(err, &ae):
+		return fmt.Sprintf("HTTP %d", ae.HTTPStatusCode)
+	case errors.As(err, &re):
+		return fmt.Sprintf("HTTP %d", re.HTTPStatusCode)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case malformed(err):
+		return "bad JSON"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return fmt.Sprintf("%T", err)
 }
 
 func malformed(err error) bool {
