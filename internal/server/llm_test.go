@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/flsps/faqbot/internal/bot"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/llmtest"
 	"github.com/flsps/faqbot/internal/store"
@@ -128,5 +131,67 @@ func TestEmergencyAndOptedOutNeverReachTheModel(t *testing.T) {
 	}
 	if m := e.botReplies(store.ChannelSMS, "+15615550145"); len(m) != 1 || m[0].Phrasing != "curated" {
 		t.Fatalf("emergency reply record = %+v", m)
+	}
+}
+
+// greyMessage returns a message the engine leaves unknown in the grey band
+// (close to an FAQ entry), with its candidates.
+func greyMessage(t *testing.T, e *env) (string, []string) {
+	t.Helper()
+	for _, msg := range []string{
+		"does botox help the worst migraines",
+		"could the jaw injections make my bite feel weird at first",
+		"is it ok to take my migraine pills the same day as my botox",
+		"which headache pill works fastest",
+	} {
+		d := e.srv.Service().Engine().Decide(msg, bot.Context{})
+		if d.Grey && d.Intent == bot.IntentUnknown {
+			var ids []string
+			for _, c := range d.Candidates {
+				ids = append(ids, c.FAQID)
+			}
+			return msg, ids
+		}
+	}
+	t.Fatal("none of the messages is in the engine's grey band any more; add one that is (ask --json shows \"grey\": true)")
+	return "", nil
+}
+
+func TestAssistAnswersOnlyWithACandidate(t *testing.T) {
+	var choice atomic.Value
+	e, llm := startLLM(t, func(r llmtest.Request) llmtest.Response {
+		if strings.Contains(r.System, "route") {
+			return llmtest.Response{Content: choice.Load().(string)}
+		}
+		return llmtest.Response{Status: 503} // phrasing fails: the curated answer goes
+	})
+	msg, ids := greyMessage(t, e)
+
+	// The model names an entry that is not a candidate: unknown, staff follow up.
+	choice.Store(`{"id": "safety"}`)
+	if slices.Contains(ids, "safety") {
+		choice.Store(`{"id": "hormone-therapy"}`)
+	}
+	_, reply := e.sms("+15615550150", msg)
+	if !strings.Contains(reply, "follow up") || len(e.escalations()) != 1 {
+		t.Fatalf("a non-candidate choice was used: %q, %d escalations", reply, len(e.escalations()))
+	}
+
+	// The model picks a candidate: its curated answer goes, no escalation.
+	choice.Store(`{"id": "` + ids[0] + `"}`)
+	_, reply = e.sms("+15615550151", msg)
+	want := e.srv.Service().Engine().Set().Entry(ids[0]).Answer
+	if reply != want {
+		t.Fatalf("assist chose %s: sent %q, want its curated answer", ids[0], reply)
+	}
+	if n := len(e.escalations()); n != 1 {
+		t.Fatalf("%d escalations; the answered message must not add one", n)
+	}
+	m := e.botReplies(store.ChannelSMS, "+15615550151")
+	if len(m) != 1 || m[0].Phrasing != "curated" || m[0].LLMFallback != "error" {
+		t.Fatalf("stored reply = %+v", m)
+	}
+	if llm.Calls() != 3 { // assist, assist, phrasing
+		t.Errorf("%d calls", llm.Calls())
 	}
 }
