@@ -258,8 +258,11 @@ var numberWords = map[string]string{
 func numbers(ws []string) []string {
 	var out []string
 	for i, w := range ws {
-		if isDigits(w) {
-			out = append(out, strings.TrimLeft(w, "0"))
+		if hasDigit(w) {
+			// Every run of digits counts: "3", "2pm", "20min", "14th".
+			for _, run := range strings.FieldsFunc(w, func(r rune) bool { return r < '0' || r > '9' }) {
+				out = append(out, strings.TrimLeft(run, "0"))
+			}
 			continue
 		}
 		n, ok := numberWords[w]
@@ -481,6 +484,15 @@ func isDigits(w string) bool {
 		}
 	}
 	return true
+}
+
+func hasDigit(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= '0' && w[i] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 func digitsOnly(s string) string {

@@ -24,6 +24,7 @@ func TestCheck(t *testing.T) {
 		{"faithful Spanish", durationES, "es", "cuanto dura el botox", "El Botox suele durar de 3 a 6 meses, según el paciente. Se repite más o menos cada 3 a 6 meses.", ""},
 		{"faithful aftercare", aftercare, "en", "can i lay down after my shots", "It's best not to lie flat for 4 to 6 hours after Botox. Also skip makeup or lotion on the treated area that same day.", ""},
 		{"adds a number", durationEN, "en", "how long", "Botox lasts 8 months for most patients.", ReasonNumber},
+		{"adds a number glued to a unit", aftercare, "en", "can i lie down", "Avoid lying flat until 8pm after Botox, 4 to 6 hours.", ReasonNumber},
 		{"adds a spelled number", durationEN, "en", "how long", "Botox usually lasts about eight months.", ReasonNumber},
 		{"adds a duration unit", durationEN, "en", "how long", "Botox usually lasts about 3 to 6 weeks.", ReasonUnit},
 		{"adds a count", aftercare, "en", "can i lie down", "Avoid lying flat for 4 to 6 hours after your 3 injections.", ReasonNumber},
