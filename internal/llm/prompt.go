@@ -84,9 +84,17 @@ var (
 	redactEmail = regexp.MustCompile(`(?i)[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`)
 )
 
+// maxMessageRunes bounds the patient's text sent to the model (an SMS is at
+// most 1,600 characters; a web chat paste can be longer).
+const maxMessageRunes = 1600
+
 // Redact replaces what identifies a patient inside their own message
-// (phone numbers, e-mail addresses) before it leaves for the model.
+// (phone numbers, e-mail addresses) before it leaves for the model, and
+// bounds its length.
 func Redact(msg string) string {
+	if r := []rune(msg); len(r) > maxMessageRunes {
+		msg = string(r[:maxMessageRunes])
+	}
 	msg = redactEmail.ReplaceAllString(msg, "[email]")
 	return redactPhone.ReplaceAllStringFunc(msg, func(m string) string {
 		if len(digitsOnly(m)) >= 7 {
