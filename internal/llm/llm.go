@@ -168,7 +168,7 @@ func (c *Client) Choose(ctx context.Context, in ChooseInput) (id, fallback strin
 	if Injection(in.Message) {
 		return "", c.fallback("assist", ReasonInjection)
 	}
-	out, reason := c.call(ctx, "assist", choosePrompt(in), 30)
+	out, reason := c.call(ctx, "assist", choosePrompt(in), 60)
 	if reason != "" {
 		return "", c.fallback("assist", reason)
 	}
