@@ -278,7 +278,11 @@ func (c *Config) validate() error {
 	}
 	for _, o := range []struct{ env, v string }{{"FAQBOT_LLM_PHRASING", c.LLMPhrasing}, {"FAQBOT_LLM_ASSIST", c.LLMAssist}} {
 		switch strings.ToLower(o.v) {
-		case "on", "off", "auto":
+		case "on":
+			if c.LLMBaseURL == "" {
+				errs = append(errs, fmt.Errorf("%s: on needs FAQBOT_LLM_BASE_URL (the model to use)", o.env))
+			}
+		case "off", "auto":
 		default:
 			errs = append(errs, fmt.Errorf("%s: want on, off or auto, got %q", o.env, o.v))
 		}

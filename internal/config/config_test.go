@@ -100,6 +100,9 @@ func TestLLMSettings(t *testing.T) {
 	if err != nil || !c.LLMPhrasingOn() || c.LLMAssistOn() {
 		t.Fatalf("assist off: %v %+v", err, c)
 	}
+	if _, _, err = Parse("serve", nil, env(map[string]string{"FAQBOT_LLM_ASSIST": "on"}), io.Discard); err == nil || !strings.Contains(err.Error(), "FAQBOT_LLM_ASSIST: on needs FAQBOT_LLM_BASE_URL") {
+		t.Errorf("assist on without a model: %v", err)
+	}
 	_, _, err = Parse("serve", nil, env(map[string]string{"FAQBOT_LLM_BASE_URL": "http://localhost:11434", "FAQBOT_LLM_PHRASING": "maybe"}), io.Discard)
 	for _, want := range []string{"FAQBOT_LLM_BASE_URL", "/v1", "FAQBOT_LLM_MODEL", "FAQBOT_LLM_PHRASING"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
