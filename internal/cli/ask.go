@@ -64,7 +64,7 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	after := fs.Bool("after-hours", false, "use the after-hours wording")
 	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
 	// The server's LLM settings, so phrasing can be tried here first.
-	cfg, check := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [--llm-base-url URL --llm-model NAME] [TEXT]\nWith no TEXT, decides each line of standard input. With an LLM configured (FAQBOT_LLM_*), --json adds \"phrasing\", \"fallback\" and \"assist\".")
 		fs.PrintDefaults()
@@ -73,7 +73,7 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	if !ok {
 		return code
 	}
-	if err := check(); err != nil {
+	if err := errors.Join(cfgErr, cfg.CheckLLM()); err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
 		return 2
 	}

@@ -161,45 +161,41 @@ func Defaults() *Config {
 }
 
 // Parse reads the environment (through getenv) and then the flags in args,
-// flags winning. It returns the remaining positional arguments. only, when
-// non-empty, restricts the flags to those names (other commands reuse a few
-// settings, e.g. --data-dir).
+// flags winning, and checks the result. It returns the remaining positional
+// arguments. only, when non-empty, restricts the flags to those names (other
+// commands reuse a few settings, e.g. --addr). Usage goes to out.
 func Parse(name string, args []string, getenv func(string) string, out io.Writer, only ...string) (*Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	c, check := Bind(fs, getenv, only...)
+	if len(only) == 0 {
+		for _, o := range options {
+			only = append(only, o.flag)
+		}
+	}
+	c, envErr := Bind(fs, getenv, only...)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if err := check(); err != nil {
+	if err := errors.Join(envErr, c.validate()); err != nil {
 		return nil, nil, err
 	}
 	return c, fs.Args(), nil
 }
 
-// Bind puts the named rows (all of them when names is empty) on a
-// command's own flag set, with the environment already applied, so a
-// command with flags of its own (ask) shares the settings. Call check after
-// fs.Parse: it reports bad environment values and validates.
-func Bind(fs *flag.FlagSet, getenv func(string) string, names ...string) (c *Config, check func() error) {
-	c = Defaults()
-	wanted := func(f string) bool {
-		if len(names) == 0 {
-			return true
-		}
-		for _, o := range names {
-			if o == f {
-				return true
-			}
-		}
-		return false
-	}
+// Bind puts the rows named by their flags (e.g. "data-dir", "faq") on a
+// command's own FlagSet, so every command reads a setting the same way:
+// the flag, else the environment variable (through getenv), else the
+// default. It returns the Config the flags fill when fs is parsed, and the
+// environment's bad values, each naming its variable. An unknown name is a
+// programming error and panics.
+func Bind(fs *flag.FlagSet, getenv func(string) string, names ...string) (*Config, error) {
+	c := Defaults()
 	var errs []error
-	for _, o := range options {
-		if !wanted(o.flag) {
-			continue
+	for _, name := range names {
+		o, ok := row(name)
+		if !ok {
+			panic("config: Bind: no setting " + name)
 		}
-		o := o
 		if v := getenv(o.env); v != "" {
 			if err := o.set(c, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", o.env, err))
@@ -212,7 +208,16 @@ func Bind(fs *flag.FlagSet, getenv func(string) string, names ...string) (c *Con
 			fs.Func(o.flag, usage+defaultNote(o.def), func(v string) error { return o.set(c, v) })
 		}
 	}
-	return c, func() error { return errors.Join(append(errs, c.validate())...) }
+	return c, errors.Join(errs...)
+}
+
+func row(flagName string) (option, bool) {
+	for _, o := range options {
+		if o.flag == flagName {
+			return o, true
+		}
+	}
+	return option{}, false
 }
 
 func defaultNote(def string) string {
@@ -263,6 +268,33 @@ func (c *Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("FAQBOT_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
 	}
+	if err := c.CheckLLM(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SenderRatePerMinute == 0 {
+		errs = append(errs, errors.New("FAQBOT_SENDER_RATE: must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// SecureCookies resolves the cookie-secure setting.
+func (c *Config) SecureCookies() bool {
+	switch c.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if c.PublicURL != "" {
+		return strings.HasPrefix(c.PublicURL, "https://")
+	}
+	return c.TrustProxy
+}
+
+// CheckLLM checks the FAQBOT_LLM_* settings (part of validate; commands
+// that bind only those rows call it themselves).
+func (c *Config) CheckLLM() error {
+	var errs []error
 	if c.LLMBaseURL != "" {
 		u, err := url.Parse(c.LLMBaseURL)
 		c.LLMBaseURL = strings.TrimRight(c.LLMBaseURL, "/")
@@ -287,24 +319,7 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: want on, off or auto, got %q", o.env, o.v))
 		}
 	}
-	if c.SenderRatePerMinute == 0 {
-		errs = append(errs, errors.New("FAQBOT_SENDER_RATE: must be at least 1"))
-	}
 	return errors.Join(errs...)
-}
-
-// SecureCookies resolves the cookie-secure setting.
-func (c *Config) SecureCookies() bool {
-	switch c.CookieSecure {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	if c.PublicURL != "" {
-		return strings.HasPrefix(c.PublicURL, "https://")
-	}
-	return c.TrustProxy
 }
 
 // LLMPhrasingOn reports whether matched answers may be rephrased by the LLM.
