@@ -63,29 +63,30 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	lang := fs.String("lang", "", "the conversation's language so far (en, es)")
 	after := fs.Bool("after-hours", false, "use the after-hours wording")
 	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
-	// The server's LLM settings, so phrasing can be tried here first.
-	cfg, cfgErr := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
+	// The server's LLM settings (flags too), so phrasing can be tried here
+	// first; with them --json adds "phrasing", "fallback" and "assist".
+	llmCfg, llmErr := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [--llm-base-url URL --llm-model NAME] [TEXT]\nWith no TEXT, decides each line of standard input. With an LLM configured (FAQBOT_LLM_*), --json adds \"phrasing\", \"fallback\" and \"assist\".")
+		fmt.Fprintln(env.Stderr, "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [TEXT]\nWith no TEXT, decides each line of standard input.")
 		fs.PrintDefaults()
 	}
 	pos, code, ok := parseArgs(fs, args)
 	if !ok {
 		return code
 	}
-	if err := errors.Join(cfgErr, cfg.CheckLLM()); err != nil {
-		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
-		return 2
-	}
 	e, ok := loadEngine(env, *dir)
 	if !ok {
 		return 1
 	}
-	model := llm.FromSettings(cfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), nil)
+	c := bot.Context{LastFAQID: *last, Lang: *lang, AfterHours: *after}
+	if err := errors.Join(llmErr, llmCfg.CheckLLM()); err != nil {
+		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
+		return 2
+	}
+	model := llm.FromSettings(llmCfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), nil)
 	decide := func(text string, c bot.Context) bot.Decision {
 		return bot.Refine(ctx, model, e, text, e.Decide(text, c))
 	}
-	c := bot.Context{LastFAQID: *last, Lang: *lang, AfterHours: *after}
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
 	if len(pos) > 0 {
