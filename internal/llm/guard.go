@@ -155,8 +155,9 @@ var echoes = []string{
 
 // claimPhrases are medical promises no curated answer makes lightly.
 var claimPhrases = []string{
-	"no side effects", "risk free", "risk-free", "100%", "completely safe", "totally safe", "safe for everyone",
-	"works for everyone", "sin efectos secundarios", "sin riesgo", "totalmente seguro",
+	"side effect", "no side effects", "risk free", "risk-free", "100%", "completely safe", "totally safe", "safe for everyone",
+	"works for everyone", "no pain", "pain free", "pain-free", "doesn't hurt", "does not hurt", "won't hurt", "will not hurt",
+	"efectos secundarios", "sin riesgo", "totalmente seguro", "sin dolor", "no duele", "no le va a doler",
 }
 
 // claims maps a claim word to its family (so "cures" is fine when the
@@ -177,6 +178,13 @@ var claims = func() map[string]string {
 		"instantly": "instantly instant immediately inmediatamente",
 		"fda":       "fda",
 		"approved":  "approved aprobado",
+		// Subjects the clinic's page leaves to staff: a rewrite that
+		// brings one up states a fact the curated answer does not.
+		"pregnancy": "pregnancy pregnant breastfeeding nursing embarazo embarazada embarazadas lactancia amamantando",
+		"children":  "child children kid kids teen teens teenager teenagers minors pediatric nino ninos nina ninas menores adolescentes",
+		"risk":      "risk risks risky complication complications riesgo riesgos complicacion complicaciones",
+		"symptom":   "bruise bruises bruising swelling swollen redness infection infections allergic allergy allergies nausea droop drooping moreton moretones hinchazon alergia alergias infeccion",
+		"price":     "free cost costs price prices priced pricing discount discounts insurance covered coverage copay dollars gratis precio precios costo costos descuento seguro",
 	} {
 		for _, w := range strings.Fields(ws) {
 			m[w] = fam

@@ -160,3 +160,39 @@ func TestCuratedAnswersPassTheirOwnGuard(t *testing.T) {
 		}
 	}
 }
+
+// Rewrites a model plausibly writes, against the clinic's real answers: the
+// good ones pass, the ones that slip in a subject the answer leaves to
+// staff (pregnancy, children, risks, symptoms, price, "no pain") do not.
+func TestCheckRealisticRewrites(t *testing.T) {
+	set, err := faq.Load("../../faq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := set.Clinic.DisplayName() + " (" + set.Clinic.ShortName() + ")"
+	cases := []struct{ id, lang, patient, out, want string }{
+		{"tmj", "en", "does botox help with jaw clenching", "Yes! At FLSPS, Botox can help TMJ by relaxing the muscles involved so the muscle causing the pain doesn't overwork. It's repeated about every 3 to 6 months, and a consultation with our nurse practitioner Ashley will show if it's right for you.", ""},
+		{"needle-pain", "en", "im scared of needles does it hurt", "Totally understandable! The needle is extremely small, and most patients find the injections seemingly painless. The whole procedure takes less than 20 minutes.", ""},
+		{"procedure", "en", "what happens at the appointment", "After a thorough history and exam, it's simple: the skin is cleansed with alcohol, you're positioned comfortably, and small amounts are injected in several spots. You're in and out in less than 20 minutes.", ""},
+		{"safety", "en", "is botox safe", "Botox is an incredibly safe treatment when the practitioner is properly trained and knows facial anatomy in depth. It only temporarily relaxes the muscle it's injected into, and you'll get a thorough history and exam first to see if it's right for you.", ""},
+		{"cosmetic", "en", "do you do botox for wrinkles", "Yes! FLSPS's new Wellness Division offers Botox for aesthetic (anti-wrinkle) purposes too, not only for pain. Contact us to schedule a consultation with our nurse practitioner Ashley.", ""},
+		{"consultation", "en", "how do i get started", "Your first step is a consultation with our nurse practitioner Ashley. She'll take a thorough history and do an exam to see if Botox is right for you, for pain or cosmetic purposes.", ""},
+		{"botox-duration", "es", "cuanto me dura el botox", "¡Hola! El Botox suele durar de 3 a 6 meses, según el paciente. Se repite más o menos cada 3 a 6 meses.", ""},
+		{"aftercare", "en", "can i put makeup on after", "Please don't apply any makeup or lotion to the treated area the same day, and try to avoid lying flat for 4 to 6 hours after Botox.", ""},
+		{"migraine", "en", "will it help my chronic migraines", "Yes, patients with chronic migraines can benefit tremendously from Botox at FLSPS. It relaxes the muscles involved so the muscle stimulating the pain doesn't overwork, and it's repeated about every 3 to 6 months.", ""},
+		{"safety", "en", "is it safe while pregnant", "Botox is an incredibly safe treatment, even during pregnancy, when the practitioner is properly trained.", ReasonClaim},
+		{"safety", "en", "is it safe", "Botox is an incredibly safe treatment with minimal risks when the practitioner is properly trained.", ReasonClaim},
+		{"needle-pain", "en", "does it hurt", "The needle is extremely small and there is no bruising or swelling afterwards.", ReasonClaim},
+		{"cosmetic", "en", "wrinkles?", "Yes! FLSPS offers Botox for anti-wrinkle purposes, and your first consultation with Ashley is free.", ReasonClaim},
+		{"tmj", "en", "jaw", "Yes, Botox can help TMJ in kids and adults by relaxing the muscles involved.", ReasonClaim},
+		{"needle-pain", "en", "does it hurt", "Most patients feel no pain at all: the needle is extremely small and it takes less than 20 minutes.", ReasonClaim},
+		{"botox-duration", "es", "cuanto dura", "El Botox dura de 3 a 6 meses y no tiene efectos secundarios.", ReasonClaim},
+	}
+	for _, c := range cases {
+		e := set.Entry(c.id)
+		in := GuardInput{Curated: e.AnswerIn(c.lang), Lang: c.lang, Patient: c.patient, Clinic: cl}
+		if got := Check(c.out, in); got != c.want {
+			t.Errorf("%s: Check(%q) = %q, want %q", c.id, c.out, got, c.want)
+		}
+	}
+}
