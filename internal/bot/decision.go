@@ -42,6 +42,29 @@ type Decision struct {
 	// Rule says why, for staff and maintainers: "keyword", "pattern: ...",
 	// "blocker: ...", "index", "gate", "follow-up".
 	Rule string `json:"rule,omitempty"`
+
+	// Grey marks an unknown whose closest FAQ entries came near the bar
+	// (the grey band); Candidates lists them, best first. The optional LLM
+	// assist may choose among them and nothing else.
+	Grey       bool        `json:"grey,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+
+	// Set by the conversation layer's optional LLM step (Refine), never by
+	// the engine. Phrasing is "llm" or "curated" when a model is
+	// configured; Fallback says why a model's answer was refused or
+	// failed; Assist is "llm" when the model chose the entry; Curated is
+	// the curated text a phrased Reply replaced.
+	Phrasing string `json:"phrasing,omitempty"`
+	Fallback string `json:"fallback,omitempty"`
+	Assist   string `json:"assist,omitempty"`
+	Curated  string `json:"curated,omitempty"`
+}
+
+// Candidate is an FAQ entry the engine considered for a message, with the
+// confidence it would have answered with.
+type Candidate struct {
+	FAQID string  `json:"faq_id"`
+	Score float64 `json:"score"`
 }
 
 // Context is what the conversation knows that can change a decision.

@@ -61,6 +61,10 @@ var (
 	fullCover     = 0.85 // query coverage at which an entry answers without a cue or topic
 	uncuedFactor  = 0.4  // confidence factor of an entry that the message neither cues nor names
 	uncuedCap     = 0.85 // highest confidence of an answer without a question-type cue
+	// greyFloor is the bottom of the grey band [greyFloor, bar): an
+	// unknown whose best FAQ entry scored there carries its candidates,
+	// for the optional LLM assist to choose among.
+	greyFloor = 0.2
 )
 
 const intentPrefix = "@"
@@ -368,12 +372,32 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		rule = "follow-up"
 	}
 	if hit.Label == "" || conf < bar {
-		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
+		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
+		if conf >= greyFloor {
+			d.Candidates = candidates(hit, conf)
+			d.Grey = len(d.Candidates) > 0
+		}
+		return d
 	}
 	if name, ok := strings.CutPrefix(hit.Label, intentPrefix); ok {
 		return e.decision(Intent(name), "", conf, lang, c.AfterHours, false, rule)
 	}
 	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false, rule)
+}
+
+// candidates are the FAQ entries of a grey-band search, best first: the
+// winner with its confidence and the runner-up scaled by its share of the
+// winner's score, when that is in the band too. None when the winner is an intent (a near-booking stays
+// with staff).
+func candidates(h nlu.Hit, conf float64) []Candidate {
+	if h.Label == "" || strings.HasPrefix(h.Label, intentPrefix) || h.Score <= 0 {
+		return nil
+	}
+	out := []Candidate{{FAQID: h.Label, Score: math.Round(conf*100) / 100}}
+	if c2 := conf * h.Score2 / h.Score; h.Second != "" && !strings.HasPrefix(h.Second, intentPrefix) && c2 >= greyFloor {
+		out = append(out, Candidate{FAQID: h.Second, Score: math.Round(c2*100) / 100})
+	}
+	return out
 }
 
 // search scores tokens (hidden ones have an empty stem) against the index,

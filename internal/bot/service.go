@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flsps/faqbot/internal/llm"
 	"github.com/flsps/faqbot/internal/metrics"
 	"github.com/flsps/faqbot/internal/ratelimit"
 	"github.com/flsps/faqbot/internal/store"
@@ -27,6 +28,9 @@ type Inbound struct {
 	// the bot records it and sends nothing itself.
 	CarrierKeyword string
 	At             time.Time
+	// Curated skips the optional LLM step: the reply to record is the
+	// curated one (a spooled message, whose reply has already gone).
+	Curated bool
 }
 
 // Silence reasons: why an outcome has no reply.
@@ -69,7 +73,10 @@ type Service struct {
 	Limiter        *ratelimit.Limiter // per-sender flood guard; nil = none
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
-	Now            func() time.Time
+	// LLM, when set, may rephrase FAQ answers and help with grey-band
+	// unknowns (see Refine); nil sends curated answers verbatim.
+	LLM *llm.Client
+	Now func() time.Time
 	// Notify is called after every stored exchange (wakes the outbox, tells
 	// open inboxes so threads refresh).
 	Notify func()
@@ -181,6 +188,23 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 	}
 
+	// The optional LLM step, only for a reply that will go out: never for
+	// an opted-out patient, a silenced reply or fixed text (Refine passes
+	// those by). Assist can turn an unknown into an answer; then staff
+	// need not follow up.
+	if out.Reply != "" && s.LLM != nil && !in.Curated {
+		before := d.Intent
+		d = Refine(ctx, s.LLM, e, in.Body, d)
+		out.Decision, out.Reply = d, d.Reply
+		ex.Intent, ex.FAQID, ex.Confidence = string(d.Intent), d.FAQID, d.Confidence
+		if d.Intent == IntentFAQ {
+			ex.LastFAQID = d.FAQID
+		}
+		if d.Intent != before {
+			escalate = escalate && d.Intent.Escalates()
+		}
+	}
+
 	// One open escalation a conversation: a follow-up question joins the
 	// thread staff already have, unless it is more urgent.
 	if escalate && active != nil && (active.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
@@ -196,6 +220,10 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	}
 	if out.Reply != "" {
 		ex.Reply, ex.ReplyStatus = out.Reply, store.MsgSent
+		ex.ReplyPhrasing, ex.ReplyFallback, ex.ReplyCurated = d.Phrasing, d.Fallback, d.Curated
+		if ex.ReplyPhrasing == "" {
+			ex.ReplyPhrasing = PhrasingCurated
+		}
 	}
 
 	res, err := s.Store.RecordExchange(ctx, ex)
@@ -221,7 +249,8 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 	}
 	s.Log.Info("inbound", "channel", in.Channel, "from", in.Address, "intent", d.Intent, "faq_id", d.FAQID,
-		"confidence", d.Confidence, "lang", d.Lang, "silent", out.Silent, "escalation", escID(res.Escalation), "body", in.Body)
+		"confidence", d.Confidence, "lang", d.Lang, "silent", out.Silent, "escalation", escID(res.Escalation), "body", in.Body,
+		"phrasing", d.Phrasing, "llm_fallback", d.Fallback, "assist", d.Assist)
 	if s.Notify != nil {
 		s.Notify()
 	}

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/flsps/faqbot/internal/bot"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/llm"
 )
 
 func init() {
@@ -40,6 +42,9 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	lang := fs.String("lang", "", "the conversation's language so far (en, es)")
 	after := fs.Bool("after-hours", false, "use the after-hours wording")
 	follow := fs.Bool("follow", false, "stdin mode: treat the lines as one conversation (carry the last FAQ id and language)")
+	// The server's LLM settings (flags too), so phrasing can be tried here
+	// first; with them --json adds "phrasing", "fallback" and "assist".
+	llmCfg, llmErr := config.Bind(fs, env.Getenv, "llm-base-url", "llm-api-key", "llm-model", "llm-timeout", "llm-phrasing", "llm-assist")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: faqbot ask [--faq DIR] [--json] [--last ID] [--lang en|es] [--after-hours] [--follow] [TEXT]\nWith no TEXT, decides each line of standard input (--follow: as one conversation).")
 		fs.PrintDefaults()
@@ -57,10 +62,18 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	c := bot.Context{LastFAQID: *last, Lang: *lang, AfterHours: *after}
+	if err := errors.Join(llmErr, llmCfg.CheckLLM()); err != nil {
+		fmt.Fprintln(env.Stderr, "faqbot ask:", err)
+		return 2
+	}
+	model := llm.FromSettings(llmCfg, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), nil)
+	decide := func(text string, c bot.Context) bot.Decision {
+		return bot.Refine(ctx, model, e, text, e.Decide(text, c))
+	}
 	out := bufio.NewWriter(env.Stdout)
 	defer out.Flush()
 	if len(pos) > 0 {
-		printDecision(out, e.Decide(strings.Join(pos, " "), c), *asJSON)
+		printDecision(out, decide(strings.Join(pos, " "), c), *asJSON)
 		return 0
 	}
 	sc := bufio.NewScanner(env.Stdin)
@@ -69,7 +82,7 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 		if ctx.Err() != nil {
 			return 1
 		}
-		d := e.Decide(sc.Text(), c)
+		d := decide(sc.Text(), c)
 		printDecision(out, d, *asJSON)
 		out.Flush()
 		if *follow {

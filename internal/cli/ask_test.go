@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/flsps/faqbot/internal/llmtest"
 )
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -56,5 +58,44 @@ func TestAskStdin(t *testing.T) {
 func TestAskBadDir(t *testing.T) {
 	if code, _, errs := runCmd(t, "", "ask", "--faq", t.TempDir()+"/none", "hi"); code == 0 || errs == "" {
 		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestAskUsesTheLLMSettings(t *testing.T) {
+	rewrite := "Botox usually lasts about 3 to 6 months, and it is repeated about every 3 to 6 months."
+	srv := llmtest.NewServer(t, llmtest.Reply(rewrite))
+	ask := func(args ...string) map[string]any {
+		t.Helper()
+		var out, errb bytes.Buffer
+		getenv := func(k string) string {
+			return map[string]string{"FAQBOT_LLM_BASE_URL": srv.URL(), "FAQBOT_LLM_MODEL": "m", "FAQBOT_LLM_TIMEOUT": "500ms"}[k]
+		}
+		env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: getenv}
+		if code := Run(context.Background(), append([]string{"ask", "--faq", "../../faq", "--json"}, args...), env); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		var d map[string]any
+		if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+			t.Fatalf("not one JSON object: %q", out.String())
+		}
+		return d
+	}
+	if d := ask("how long does botox last"); d["phrasing"] != "llm" || d["reply"] != rewrite || d["fallback"] != nil {
+		t.Errorf("phrased: %v", d)
+	}
+	srv.SetReply(llmtest.Reply("Botox lasts 8 months."))
+	if d := ask("how long does botox last"); d["phrasing"] != "curated" || d["fallback"] != "number" || d["reply"] == "Botox lasts 8 months." {
+		t.Errorf("refused: %v", d)
+	}
+	if d := ask("--llm-phrasing", "off", "how long does botox last"); d["phrasing"] != "curated" || d["fallback"] != nil {
+		t.Errorf("phrasing off by flag: %v", d)
+	}
+	n := srv.Calls()
+	if d := ask("STOP"); d["phrasing"] != "curated" || srv.Calls() != n {
+		t.Errorf("a keyword reached the model: %v", d)
+	}
+	// Without settings the output is as before: no phrasing field.
+	if _, out, _ := runCmd(t, "", "ask", "--faq", "../../faq", "--json", "how long does botox last"); strings.Contains(out, "phrasing") {
+		t.Errorf("no LLM configured, yet %s", out)
 	}
 }

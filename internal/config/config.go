@@ -49,6 +49,14 @@ type Config struct {
 	LogLevel      string
 	LogBodies     bool
 	ShutdownGrace time.Duration
+
+	// The optional language model (see LLMPhrasingOn, LLMAssistOn).
+	LLMBaseURL  string
+	LLMAPIKey   string
+	LLMModel    string
+	LLMTimeout  time.Duration
+	LLMPhrasing string // "on", "off" or "auto" (on when LLMBaseURL is set)
+	LLMAssist   string // the same
 }
 
 type kind int
@@ -133,6 +141,12 @@ var options = []option{
 	{"log-level", "FAQBOT_LOG_LEVEL", "info", kString, "log level: debug, info, warn, error", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-message-bodies", "FAQBOT_LOG_MESSAGE_BODIES", "false", kBool, "DEBUG ONLY: write message texts into logs (off: redacted)", boolean(func(c *Config) *bool { return &c.LogBodies })},
 	{"shutdown-grace", "FAQBOT_SHUTDOWN_GRACE", "15s", kDuration, "how long shutdown waits for requests and the outbox to drain", duration(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
+	{"llm-base-url", "FAQBOT_LLM_BASE_URL", "", kString, "optional OpenAI-compatible API base URL ending in /v1 (OpenAI, Azure OpenAI, or the clinic's own vLLM, Ollama, llama.cpp server); empty: curated answers only, fully offline", str(func(c *Config) *string { return &c.LLMBaseURL })},
+	{"llm-api-key", "FAQBOT_LLM_API_KEY", "", kString, "API key for the LLM base URL (empty: no Authorization header)", str(func(c *Config) *string { return &c.LLMAPIKey })},
+	{"llm-model", "FAQBOT_LLM_MODEL", "", kString, "model name (required with a base URL), e.g. gpt-4o-mini or llama3.1:8b", str(func(c *Config) *string { return &c.LLMModel })},
+	{"llm-timeout", "FAQBOT_LLM_TIMEOUT", "3s", kDuration, "deadline of one LLM call (a message gets at most two, within 6 s together); past it the curated answer goes", duration(func(c *Config) *time.Duration { return &c.LLMTimeout })},
+	{"llm-phrasing", "FAQBOT_LLM_PHRASING", "auto", kString, "let the LLM rephrase matched FAQ answers (fact-checked; the curated text goes when a check fails): on, off, or auto (on when a base URL is set)", str(func(c *Config) *string { return &c.LLMPhrasing })},
+	{"llm-assist", "FAQBOT_LLM_ASSIST", "auto", kString, "let the LLM choose among the closest FAQ entries (or none) when the engine is unsure: on, off, or auto (on when a base URL is set)", str(func(c *Config) *string { return &c.LLMAssist })},
 }
 
 // Defaults returns the configuration with every default applied and no
@@ -263,6 +277,9 @@ func (c *Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("FAQBOT_LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel))
 	}
+	if err := c.CheckLLM(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.SenderRatePerMinute == 0 {
 		errs = append(errs, errors.New("FAQBOT_SENDER_RATE: must be at least 1"))
 	}
@@ -317,6 +334,54 @@ func (c *Config) SecureCookies() bool {
 		return strings.HasPrefix(c.PublicURL, "https://")
 	}
 	return c.TrustProxy
+}
+
+// CheckLLM checks the FAQBOT_LLM_* settings (part of validate; commands
+// that bind only those rows call it themselves).
+func (c *Config) CheckLLM() error {
+	var errs []error
+	if c.LLMBaseURL != "" {
+		u, err := url.Parse(c.LLMBaseURL)
+		c.LLMBaseURL = strings.TrimRight(c.LLMBaseURL, "/")
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || !strings.HasSuffix(c.LLMBaseURL, "/v1") {
+			errs = append(errs, fmt.Errorf("FAQBOT_LLM_BASE_URL: want an absolute http(s) URL ending in /v1 (e.g. http://localhost:11434/v1), got %q", c.LLMBaseURL))
+		}
+		if c.LLMModel == "" {
+			errs = append(errs, errors.New("FAQBOT_LLM_MODEL: required when FAQBOT_LLM_BASE_URL is set"))
+		}
+	}
+	if c.LLMTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("FAQBOT_LLM_TIMEOUT: must be more than 0, got %v", c.LLMTimeout))
+	}
+	for _, o := range []struct{ env, v string }{{"FAQBOT_LLM_PHRASING", c.LLMPhrasing}, {"FAQBOT_LLM_ASSIST", c.LLMAssist}} {
+		switch strings.ToLower(o.v) {
+		case "on":
+			if c.LLMBaseURL == "" {
+				errs = append(errs, fmt.Errorf("%s: on needs FAQBOT_LLM_BASE_URL (the model to use)", o.env))
+			}
+		case "off", "auto":
+		default:
+			errs = append(errs, fmt.Errorf("%s: want on, off or auto, got %q", o.env, o.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LLMPhrasingOn reports whether matched answers may be rephrased by the LLM.
+func (c *Config) LLMPhrasingOn() bool { return llmOn(c.LLMPhrasing, c.LLMBaseURL) }
+
+// LLMAssistOn reports whether the LLM may choose among close FAQ entries
+// when the engine is unsure.
+func (c *Config) LLMAssistOn() bool { return llmOn(c.LLMAssist, c.LLMBaseURL) }
+
+func llmOn(v, baseURL string) bool {
+	switch strings.ToLower(v) {
+	case "on":
+		return baseURL != ""
+	case "off":
+		return false
+	}
+	return baseURL != ""
 }
 
 // TwilioSendConfigured reports whether REST sends (staff SMS, staff replies)

@@ -88,6 +88,16 @@ var needless = map[rune]string{
 	'•': "-", '′': "'", '″': `"`, '«': `"`, '»': `"`, '\t': "a space",
 }
 
+// SMSBudget is the most segments a reply in lang may take: two for English
+// (GSM-7), three for Spanish (accents force UCS-2). Lint holds curated
+// answers to it and the LLM guard holds rephrased ones to the same.
+func SMSBudget(lang string) int {
+	if lang == "es" {
+		return 3
+	}
+	return 2
+}
+
 // smsProblems checks one text against its language's budget: English must
 // be GSM-7 within two segments (306 septets); Spanish within three
 // segments (201 characters when accents force UCS-2).
@@ -104,10 +114,7 @@ func smsProblems(file string, line int, what, lang, s string) []Problem {
 			add(Error, "%s: %q is not GSM-7 and forces UCS-2 in an English text", what, r)
 		}
 	}
-	maxSeg := 2
-	if lang == "es" {
-		maxSeg = 3
-	}
+	maxSeg := SMSBudget(lang)
 	if in.Segments > maxSeg {
 		add(Error, "%s: %d chars, %s, %d segments: over the %d-segment budget", what, in.Chars, in.Encoding, in.Segments, maxSeg)
 	} else {

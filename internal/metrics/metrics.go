@@ -20,6 +20,9 @@ type Metrics struct {
 	WebhookLatency    *prometheus.HistogramVec
 	SignatureFailures prometheus.Counter
 	Rejected          *prometheus.CounterVec // inbound requests refused, by reason
+	LLMCalls          *prometheus.CounterVec // by kind (phrase, assist) and outcome (ok, error, timeout)
+	LLMLatency        *prometheus.HistogramVec
+	LLMFallbacks      *prometheus.CounterVec // curated text sent instead, by reason
 }
 
 // New registers the metrics. outboxDepth is called at scrape time and returns
@@ -50,8 +53,19 @@ func New(outboxDepth func() (pending, failed float64)) *Metrics {
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "faqbot_inbound_rejected_total", Help: "Inbound messages not answered normally, by reason.",
 		}, []string{"reason"}),
+		LLMCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "faqbot_llm_calls_total", Help: "Calls to the optional LLM by kind (phrase, assist) and outcome (ok, error, timeout).",
+		}, []string{"kind", "outcome"}),
+		LLMLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "faqbot_llm_call_duration_seconds", Help: "Time of LLM calls, by kind.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 3, 5, 8},
+		}, []string{"kind"}),
+		LLMFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "faqbot_llm_fallbacks_total", Help: "LLM steps that fell back to the curated text or the engine's decision, by reason.",
+		}, []string{"reason"}),
 	}
 	r.MustRegister(m.Messages, m.Escalations, m.OutboxFailures, m.OutboxSent, m.WebhookLatency, m.SignatureFailures, m.Rejected,
+		m.LLMCalls, m.LLMLatency, m.LLMFallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if outboxDepth != nil {
 		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

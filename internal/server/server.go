@@ -25,6 +25,7 @@ import (
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/insight"
+	"github.com/flsps/faqbot/internal/llm"
 	"github.com/flsps/faqbot/internal/metrics"
 	"github.com/flsps/faqbot/internal/notify"
 	"github.com/flsps/faqbot/internal/outbox"
@@ -144,6 +145,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Alerting = bot.Alerting{StaffNumbers: cfg.StaffNumbers, WebhookURL: cfg.StaffWebhookURL,
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
 	svc.Notify = func() { s.worker.Wake(); s.console.Notify() }
+	svc.LLM = llm.FromSettings(cfg, log, s.metrics)
+	if svc.LLM != nil {
+		log.Info("LLM on: answers are fact-checked before they are sent", "base_url", cfg.LLMBaseURL, "model", cfg.LLMModel,
+			"phrasing", svc.LLM.PhrasingOn(), "assist", svc.LLM.AssistOn(), "timeout", cfg.LLMTimeout)
+	}
 	s.service = svc
 
 	// Live reload: a good edit of the FAQ answers the next message; a
@@ -304,6 +310,7 @@ func (s *Server) every(ctx context.Context, d time.Duration, f func(context.Cont
 // replaySpool stores the messages that arrived while the store was down.
 func (s *Server) replaySpool(ctx context.Context) {
 	n, err := s.spool.Replay(ctx, func(ctx context.Context, in bot.Inbound) error {
+		in.Curated = true // the engine's own reply has gone already
 		_, err := s.service.Handle(ctx, in)
 		return err
 	})

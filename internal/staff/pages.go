@@ -229,6 +229,9 @@ type timelineItem struct {
 	// (attempt 3, last error: …)", "Failed: This patient has opted out…".
 	StatusText string
 	Pending    bool // queued or sent: a delivery status may still come
+	// A bot reply's wording: Phrasing "llm" (the model rephrased Curated)
+	// or "curated"; Fallback says why a model's wording was refused.
+	Phrasing, Fallback, Curated string
 }
 
 type escData struct {
@@ -353,7 +356,8 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		return n
 	}
 	for _, m := range msgs {
-		it := timelineItem{At: m.CreatedAt, Body: m.Body, Status: m.Status}
+		it := timelineItem{At: m.CreatedAt, Body: m.Body, Status: m.Status,
+			Phrasing: m.Phrasing, Fallback: m.LLMFallback, Curated: m.Curated}
 		switch {
 		case m.Direction == store.DirectionIn:
 			it.Type, it.Who = "in", "Patient"

@@ -10,7 +10,7 @@ import (
 )
 
 const messageCols = `id, conversation_id, direction, author, staff_id, body, intent, faq_id, confidence,
-	external_id, reply_to, status, error_code, created_at, updated_at`
+	external_id, reply_to, status, error_code, created_at, updated_at, phrasing, llm_fallback, curated_body`
 
 func scanMessage(sc scanner) (*Message, error) {
 	var (
@@ -20,7 +20,8 @@ func scanMessage(sc scanner) (*Message, error) {
 		created, updated int64
 	)
 	if err := sc.Scan(&m.ID, &m.ConversationID, &m.Direction, &m.Author, &staff, &m.Body, &m.Intent,
-		&m.FAQID, &m.Confidence, &ext, &replyTo, &m.Status, &m.ErrorCode, &created, &updated); err != nil {
+		&m.FAQID, &m.Confidence, &ext, &replyTo, &m.Status, &m.ErrorCode, &created, &updated,
+		&m.Phrasing, &m.LLMFallback, &m.Curated); err != nil {
 		return nil, err
 	}
 	m.StaffID = idPtr(staff)
@@ -75,10 +76,11 @@ func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...an
 func (s *SQL) insertMessage(ctx context.Context, tx *sql.Tx, m *Message) error {
 	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
 		(conversation_id, direction, author, staff_id, body, intent, faq_id, confidence,
-		 external_id, reply_to, status, error_code, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		 external_id, reply_to, status, error_code, created_at, updated_at, phrasing, llm_fallback, curated_body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		m.ConversationID, m.Direction, m.Author, nullID(m.StaffID), m.Body, m.Intent, m.FAQID, m.Confidence,
 		nullStr(m.ExternalID), nullID(m.ReplyTo), m.Status, m.ErrorCode, ms(m.CreatedAt), ms(m.UpdatedAt),
+		m.Phrasing, m.LLMFallback, m.Curated,
 	).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("store: insert message: %w", err)
@@ -245,6 +247,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			reply := &Message{
 				ConversationID: conv.ID, Direction: DirectionOut, Author: AuthorBot, Body: ex.Reply,
 				ReplyTo: &in.ID, Status: st, CreatedAt: at, UpdatedAt: at,
+				Phrasing: ex.ReplyPhrasing, LLMFallback: ex.ReplyFallback, Curated: ex.ReplyCurated,
 			}
 			if err := s.insertMessage(ctx, tx, reply); err != nil {
 				return err

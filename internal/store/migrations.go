@@ -144,4 +144,11 @@ var migrations = []string{
 
 	// 5: reports read patient messages by time.
 	`CREATE INDEX messages_created ON messages (created_at)`,
+
+	// 6: how each bot reply was worded: by a language model ("llm") or as
+	// curated ("curated"), why a model's answer fell back, and the curated
+	// text a rephrased reply replaced (shown to staff).
+	`ALTER TABLE messages ADD COLUMN phrasing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN llm_fallback TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN curated_body TEXT NOT NULL DEFAULT ''`,
 }

@@ -138,6 +138,14 @@ type Message struct {
 	ErrorCode      string    `json:"error_code"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// For the bot's replies: Phrasing is "llm" when a language model
+	// rephrased the curated answer, "curated" when the curated text went
+	// ("" for messages stored before phrasing existed and for other
+	// authors). LLMFallback says why a model's answer was refused or
+	// failed; Curated is the curated text a phrased Body replaced.
+	Phrasing    string `json:"phrasing,omitempty"`
+	LLMFallback string `json:"llm_fallback,omitempty"`
+	Curated     string `json:"curated,omitempty"`
 }
 
 // Escalation is a conversation handed to staff. The fields after UpdatedAt
@@ -262,7 +270,12 @@ type Exchange struct {
 	// default "sent".
 	Reply       string
 	ReplyStatus string
-	Escalate    *NewEscalation
+	// ReplyPhrasing, ReplyFallback and ReplyCurated record how the reply
+	// was worded (see Message.Phrasing).
+	ReplyPhrasing string
+	ReplyFallback string
+	ReplyCurated  string
+	Escalate      *NewEscalation
 	// Alerts are enqueued in the outbox. When an escalation is created, each
 	// gets its EscalationID and "{escalation_id}" in Body is replaced by it.
 	// Status/Attempts are ignored; a zero NextAttemptAt means At.

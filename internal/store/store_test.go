@@ -524,3 +524,38 @@ func TestDollarRebind(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestReplyRecordsItsPhrasing(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	res, err := s.RecordExchange(ctx, Exchange{Channel: ChannelSMS, Address: "+15551230009", ExternalID: "SM900",
+		Body: "how long does it last", Intent: "faq", FAQID: "botox-duration", At: t0,
+		Reply: "It lasts about 3 to 6 months.", ReplyPhrasing: "llm", ReplyCurated: "Botox usually lasts about 3 to 6 months."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordExchange(ctx, Exchange{Channel: ChannelSMS, Address: "+15551230009", ExternalID: "SM901",
+		Body: "and after?", Intent: "faq", FAQID: "aftercare", At: t0.Add(time.Minute),
+		Reply: "Avoid lying flat for 4 to 6 hours.", ReplyPhrasing: "curated", ReplyFallback: "number"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.Messages(ctx, res.Conversation.ID)
+	if err != nil || len(msgs) != 4 {
+		t.Fatalf("messages = %d, %v", len(msgs), err)
+	}
+	if m := msgs[1]; m.Phrasing != "llm" || m.Curated != "Botox usually lasts about 3 to 6 months." || m.LLMFallback != "" {
+		t.Errorf("phrased reply = %+v", m)
+	}
+	if m := msgs[3]; m.Phrasing != "curated" || m.LLMFallback != "number" || m.Curated != "" {
+		t.Errorf("fallen-back reply = %+v", m)
+	}
+	if m := msgs[0]; m.Phrasing != "" {
+		t.Errorf("the patient's message has no phrasing: %+v", m)
+	}
+	// A retry returns the stored reply with its record.
+	dup, err := s.RecordExchange(ctx, Exchange{Channel: ChannelSMS, Address: "+15551230009", ExternalID: "SM900", Body: "how long does it last", At: t0})
+	if err != nil || !dup.Duplicate || dup.Reply == nil || dup.Reply.Phrasing != "llm" {
+		t.Fatalf("duplicate = %+v, %v", dup, err)
+	}
+}
