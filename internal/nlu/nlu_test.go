@@ -175,3 +175,58 @@ func TestPatternSuffixAndNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestConjunctionAndNumberRange(t *testing.T) {
+	a := NewAnalyzer(nil)
+	cases := []struct {
+		name, pat, text string
+		want            bool
+	}{
+		{"either order", "swallow* & hard|stuck|off", "swallowing feels off today", true},
+		{"other order", "swallow* & hard|stuck|off", "its hard to swallow", true},
+		{"one part missing", "swallow* & hard|stuck|off", "swallowing is fine", false},
+		{"across a comma", "red & spread*", "the spot is red, and spreading", true},
+		{"not across sentences", "red & spread*", "it is red. the news is spreading", false},
+		{"negated part", "swallow* & trouble", "swallowing is fine, no trouble", false},
+		{"too far apart", "red & spread*", "red wine is what i had with dinner on the night before my friend told me about the virus spreading", false},
+		{"three parts", "my|i & swollen & since|after", "my lip is swollen since the shots", true},
+		{"fever in range", "#99.5-108 & fever", "101 fever", true},
+		{"decimal in range", "#99.5-108|#37.5-43 & temp*", "temp is 101.8 tonight", true},
+		{"spanish decimal", "#37.5-43 & fiebre", "tengo fiebre de 38,5", true},
+		{"unit letter", "running * #99.5-108", "running 102f", true},
+		{"out of range", "#99.5-108 & fever", "fever for 3 days", false},
+		{"clock time is no number", "#99.5-108 & temp*", "temp at 10am", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := a.CompilePattern(c.pat)
+			if err != nil {
+				t.Fatalf("%q: %v", c.pat, err)
+			}
+			if got := p.Find(a.Analyze(c.text).Tokens, true) >= 0; got != c.want {
+				t.Errorf("%q on %q = %v, want %v", c.pat, c.text, got, c.want)
+			}
+		})
+	}
+	for _, bad := range []string{"a & * b", "a & b *", "a &"} {
+		if _, err := a.CompilePattern(bad); err == nil {
+			t.Errorf("CompilePattern(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestNormalizeKeepsDecimals(t *testing.T) {
+	for in, want := range map[string][]string{
+		"temp 101.8":      {"temp", "101.8"},
+		"38,5 de fiebre":  {"38.5", "de", "fiebre"},
+		"it is 5. then i": {"it", "is", "5", "then", "i"},
+	} {
+		var got []string
+		for _, w := range Normalize(in).Words {
+			got = append(got, w.W)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Normalize(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
