@@ -282,17 +282,8 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			}
 		}
 	}
-	ptoks := hide(an.Tokens, e.bookingExceptions)
-	for _, g := range []struct {
-		ps   []nlu.Pattern
-		in   Intent
-		toks []nlu.Token
-	}{{e.optout, IntentOptOut, an.Tokens}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, an.Tokens}} {
-		for i := range g.ps {
-			if g.ps[i].Find(g.toks, true) >= 0 {
-				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src)
-			}
-		}
+	if d, ok := e.route(an.Tokens, lang, c); ok {
+		return d
 	}
 	// An exception's words are hidden from the blockers.
 	btoks := hide(an.Tokens, e.exceptions)
@@ -651,23 +642,6 @@ func mask(toks []nlu.Token, drop func(nlu.Token) bool) []nlu.Token {
 	for k := range out {
 		if drop(toks[k]) {
 			out[k].Raw, out[k].Stem = "", ""
-		}
-	}
-	return out
-}
-
-// hide returns toks with the words of every match of ps hidden; toks
-// itself when nothing matches.
-func hide(toks []nlu.Token, ps []nlu.Pattern) []nlu.Token {
-	out := toks
-	for i := range ps {
-		if s, end := ps[i].Span(out, false); s >= 0 {
-			if &out[0] == &toks[0] {
-				out = slices.Clone(toks)
-			}
-			for k := s; k < end; k++ {
-				out[k].Raw, out[k].Stem = "", ""
-			}
 		}
 	}
 	return out

@@ -1,0 +1,47 @@
+package bot
+
+import (
+	"slices"
+
+	"github.com/flsps/faqbot/internal/nlu"
+)
+
+// This file is stage 3 of Decide: requests that are not questions, read
+// from the intents' patterns in faq/intents (opt-out, booking, human).
+
+// route returns the decision of the first intent whose pattern matches
+// toks, in the order opt-out, booking, human. A negated match does not
+// count. Booking's exceptions ("i'm booked for monday") hide their words
+// from the booking patterns.
+func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool) {
+	ptoks := hide(toks, e.bookingExceptions)
+	for _, g := range []struct {
+		ps   []nlu.Pattern
+		in   Intent
+		toks []nlu.Token
+	}{{e.optout, IntentOptOut, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
+		for i := range g.ps {
+			if g.ps[i].Find(g.toks, true) >= 0 {
+				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src), true
+			}
+		}
+	}
+	return Decision{}, false
+}
+
+// hide returns toks with the words of every match of ps hidden; toks
+// itself when nothing matches.
+func hide(toks []nlu.Token, ps []nlu.Pattern) []nlu.Token {
+	out := toks
+	for i := range ps {
+		if s, end := ps[i].Span(out, false); s >= 0 {
+			if &out[0] == &toks[0] {
+				out = slices.Clone(toks)
+			}
+			for k := s; k < end; k++ {
+				out[k].Raw, out[k].Stem = "", ""
+			}
+		}
+	}
+	return out
+}
