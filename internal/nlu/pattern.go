@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -219,22 +220,30 @@ func (p *Pattern) SpanFrom(toks []Token, from int, skipNegated bool) (int, int) 
 		return seqSpan(p.slots, toks, from, skipNegated)
 	}
 	// A conjunction: the earliest start at or after from whose parts all
-	// match in one sentence within ConjWindow words.
+	// match in one sentence within ConjWindow words. A negation counts
+	// only before the whole match: in "no quiero recibir mensajes" the
+	// "no" belongs to the match, in "no trouble swallowing" it denies it.
 	best, bestEnd := -1, -1
-	for i := seqSpanStart(p.slots, toks, 0, skipNegated); i >= 0; i = seqSpanStart(p.slots, toks, i+1, skipNegated) {
-		_, e0 := seqSpan(p.slots, toks, i, skipNegated)
+	for i := seqSpanStart(p.slots, toks, 0, false); i >= 0; i = seqSpanStart(p.slots, toks, i+1, false) {
+		_, e0 := seqSpan(p.slots, toks, i, false)
 		s, end, ok := i, e0, true
+		starts := []int{i}
 		for _, part := range p.and {
-			ps, pe := nearestSpan(part, toks, i, e0, skipNegated)
+			ps, pe := nearestSpan(part, toks, i, e0)
 			if ps < 0 {
 				ok = false
 				break
 			}
 			s, end = min(s, ps), max(end, pe)
+			starts = append(starts, ps)
 		}
-		if ok && s >= from && end-s <= ConjWindow && (best < 0 || s < best) {
-			best, bestEnd = s, end
+		if !ok || s < from || end-s > ConjWindow || best >= 0 && s >= best {
+			continue
 		}
+		if skipNegated && slices.ContainsFunc(starts, func(k int) bool { return negatedBefore(toks, k, s) }) {
+			continue
+		}
+		best, bestEnd = s, end
 	}
 	return best, bestEnd
 }
@@ -259,14 +268,14 @@ func seqSpanStart(slots []slot, toks []Token, from int, skipNegated bool) int {
 
 // nearestSpan finds the match of a part in the sentence of toks[s] that
 // lies closest to toks[s:e], or -1, -1.
-func nearestSpan(slots []slot, toks []Token, s, e int, skipNegated bool) (int, int) {
+func nearestSpan(slots []slot, toks []Token, s, e int) (int, int) {
 	sentence := toks[s].Sentence
 	bs, be, dist := -1, -1, 0
-	for i := seqSpanStart(slots, toks, 0, skipNegated); i >= 0; i = seqSpanStart(slots, toks, i+1, skipNegated) {
+	for i := seqSpanStart(slots, toks, 0, false); i >= 0; i = seqSpanStart(slots, toks, i+1, false) {
 		if toks[i].Sentence != sentence {
 			continue
 		}
-		_, end := seqSpan(slots, toks, i, skipNegated)
+		_, end := seqSpan(slots, toks, i, false)
 		d := max(end, e) - min(i, s)
 		if bs < 0 || d < dist {
 			bs, be, dist = i, end, d
@@ -318,8 +327,14 @@ const NegationWindow = 4
 // Negated reports whether the phrase starting at toks[i] is negated: a
 // negation word up to NegationWindow words before it, in the same clause,
 // with no contrast word in between. "not sure" is not a negation.
-func Negated(toks []Token, i int) bool {
+func Negated(toks []Token, i int) bool { return negatedBefore(toks, i, i) }
+
+// negatedBefore is Negated counting only negation words before toks[limit].
+func negatedBefore(toks []Token, i, limit int) bool {
 	for j := i - 1; j >= 0 && j >= i-NegationWindow; j-- {
+		if j >= limit {
+			continue
+		}
 		if toks[j].Clause != toks[i].Clause || contrasts[toks[j].Raw] {
 			return false
 		}
