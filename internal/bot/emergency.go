@@ -54,7 +54,8 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 	// symptom are read for the tense then. "fainted", "passing out", "feel
 	// faint" are not habitual.
 	limit := len(toks)
-	if habitualFaint(toks[s:end]) {
+	faintPhobia := habitualFaint(toks[s:end]) || nearFaint(toks, s)
+	if faintPhobia {
 		for _, t := range toks {
 			if t.Sentence == sentence && phobiaObject[t.Raw] {
 				limit = end
@@ -98,9 +99,9 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 			other = true
 		}
 	}
-	// Only a habitual faint is a phobia: "i fainted after the shot, i hate
-	// needles" is a report.
-	return hypo || (habitualFaint(toks[s:end]) && phobia) || (away && other)
+	// Only a habitual faint, or a near faint away from the treatment, is a
+	// phobia: "i fainted after the shot, i hate needles" is a report.
+	return hypo || (faintPhobia && phobia) || (away && other)
 }
 
 // hypotheticalOpen returns the index of the word that makes the sentence
@@ -169,3 +170,24 @@ func habitualFaint(span []nlu.Token) bool {
 	}
 	return false
 }
+
+// nearFaint reports a faint that nearly happened ("i almost passed out at
+// my last blood draw") in a sentence that names no treatment: a needle
+// phobia's story, not a reaction. "i almost fainted after the botox" names
+// the treatment and stays a report.
+func nearFaint(toks []nlu.Token, s int) bool {
+	if s == 0 || !nearly[toks[s-1].Raw] {
+		return false
+	}
+	for _, t := range toks {
+		if t.Sentence == toks[s].Sentence && treatmentWords[t.Raw] {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	nearly         = wordSet(`nearly almost practically casi`)
+	treatmentWords = wordSet(`botox shot shots injection injections injected treatment procedure inyeccion inyecciones tratamiento`)
+)

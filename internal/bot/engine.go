@@ -18,7 +18,9 @@ import (
 //  1. carrier keywords, the whole message (STOP, START, HELP...): built in;
 //  2. emergency patterns, skipping negated ones ("i don't have trouble
 //     breathing"), and self-harm patterns;
-//  3. natural-language opt-out, booking and human patterns;
+//  3. natural-language opt-in (before opt-out: "start texting me again,
+//     i unsubscribed by accident"), opt-out, help, booking and human
+//     patterns;
 //  4. blockers (price, insurance, hours, other treatments...): unknown;
 //  5. smalltalk (greeting/thanks/emoji with no question);
 //  6. BM25 search over FAQ questions, alternates, keywords and intent
@@ -30,7 +32,7 @@ type Engine struct {
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
 
-	emergency, selfHarm, optout, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
+	emergency, selfHarm, optin, optout, help, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
 	// bookingExceptions hide words from the booking patterns ("i'm
 	// scheduled for thursday" has an appointment, it does not ask for one).
 	bookingExceptions []nlu.Pattern
@@ -137,8 +139,14 @@ func NewEngine(set *faq.Set) *Engine {
 	if it := set.Intents["emergency"]; it != nil {
 		e.emergency, e.selfHarm = compile(it.Patterns), compile(it.SelfHarm)
 	}
+	if it := set.Intents["optin"]; it != nil {
+		e.optin = compile(it.Patterns)
+	}
 	if it := set.Intents["optout"]; it != nil {
 		e.optout = compile(it.Patterns)
+	}
+	if it := set.Intents["help"]; it != nil {
+		e.help = compile(it.Patterns)
 	}
 	if it := set.Intents["booking"]; it != nil {
 		e.booking = compile(it.Patterns)

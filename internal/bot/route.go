@@ -7,11 +7,14 @@ import (
 )
 
 // This file is stage 3 of Decide: requests that are not questions, read
-// from the intents' patterns in faq/intents (opt-out, booking, human).
+// from the intents' patterns in faq/intents (opt-in, opt-out, help,
+// booking, human).
 
 // route returns the decision of the first intent whose pattern matches
-// toks, in the order opt-out, booking, human. A negated match does not
-// count. Booking's exceptions ("i'm booked for monday") hide their words
+// toks, in the order opt-in, opt-out, help, booking, human. Opt-in comes
+// first so that a request to be texted again is never read as an opt-out
+// ("i unsubscribed by accident, start texting me again"). A negated match
+// does not count ("please don't stop texting me" is no opt-out). Booking's exceptions ("i'm booked for monday") hide their words
 // from the booking patterns.
 func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	ptoks := hide(toks, e.bookingExceptions)
@@ -19,7 +22,7 @@ func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool
 		ps   []nlu.Pattern
 		in   Intent
 		toks []nlu.Token
-	}{{e.optout, IntentOptOut, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
+	}{{e.optin, IntentOptIn, toks}, {e.optout, IntentOptOut, toks}, {e.help, IntentHelp, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
 		for i := range g.ps {
 			if g.ps[i].Find(g.toks, true) >= 0 {
 				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src), true
