@@ -173,21 +173,28 @@ func habitualFaint(span []nlu.Token) bool {
 
 // nearFaint reports a faint that nearly happened ("i almost passed out at
 // my last blood draw") in a sentence that names no treatment: a needle
-// phobia's story, not a reaction. "i almost fainted after the botox" names
-// the treatment and stays a report.
+// phobia's story, not a reaction, as is one on an earlier occasion ("at my
+// last flu shot"). "i almost fainted after the botox" names the treatment
+// and stays a report.
 func nearFaint(toks []nlu.Token, s int) bool {
 	if s == 0 || !nearly[toks[s-1].Raw] {
 		return false
 	}
+	treatment := false
 	for _, t := range toks {
-		if t.Sentence == toks[s].Sentence && treatmentWords[t.Raw] {
-			return false
+		if t.Sentence != toks[s].Sentence {
+			continue
 		}
+		if earlierOccasion[t.Raw] {
+			return true // "at my last flu shot"
+		}
+		treatment = treatment || treatmentWords[t.Raw]
 	}
-	return true
+	return !treatment
 }
 
 var (
-	nearly         = wordSet(`nearly almost practically casi`)
-	treatmentWords = wordSet(`botox shot shots injection injections injected treatment procedure inyeccion inyecciones tratamiento`)
+	nearly          = wordSet(`nearly almost practically casi`)
+	earlierOccasion = wordSet(`last previous ultima ultimo anterior`)
+	treatmentWords  = wordSet(`botox shot shots injection injections injected treatment procedure inyeccion inyecciones tratamiento`)
 )
