@@ -6,10 +6,31 @@ import (
 	"github.com/flsps/faqbot/internal/nlu"
 )
 
-// This file decides whether an emergency pattern's match is a symptom the
-// writer (or someone with them) has now, or only a worry, a general
-// question, a needle phobia or someone else's past. Recall comes first:
-// any sign of the present keeps the emergency.
+// This file is stage 2 of Decide: self-harm and emergency patterns, and
+// whether an emergency pattern's match is a symptom the writer (or someone
+// with them) has now, or only a worry, a general question, a needle phobia
+// or someone else's past. Recall comes first: any sign of the present
+// keeps the emergency.
+
+// urgent returns the emergency decision when a self-harm pattern matches
+// toks, or an emergency pattern does with a match that is not clearly
+// outside the writer's present (see notCurrent).
+func (e *Engine) urgent(toks []nlu.Token, lang string, c Context) (Decision, bool) {
+	for i := range e.selfHarm {
+		if e.selfHarm[i].Find(toks, false) >= 0 {
+			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+e.selfHarm[i].Src), true
+		}
+	}
+	for i := range e.emergency {
+		// Every match counts: a general question may come before a report.
+		for s, end := e.emergency[i].Span(toks, true); s >= 0; s, end = e.emergency[i].SpanFrom(toks, s+1, true) {
+			if !notCurrent(toks, s, end) {
+				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src), true
+			}
+		}
+	}
+	return Decision{}, false
+}
 
 // Words that place an urgent symptom outside the patient's present:
 // something read or asked in general ("can botox ever cause trouble

@@ -277,28 +277,14 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false, "no words")
 	}
 
-	for i := range e.selfHarm {
-		if e.selfHarm[i].Find(an.Tokens, false) >= 0 {
-			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+e.selfHarm[i].Src)
-		}
-	}
-	for i := range e.emergency {
-		// Every match counts: a general question may come before a report.
-		for s, end := e.emergency[i].Span(an.Tokens, true); s >= 0; s, end = e.emergency[i].SpanFrom(an.Tokens, s+1, true) {
-			if !notCurrent(an.Tokens, s, end) {
-				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src)
-			}
-		}
+	if d, ok := e.urgent(an.Tokens, lang, c); ok {
+		return d
 	}
 	if d, ok := e.route(an.Tokens, lang, c); ok {
 		return d
 	}
-	// An exception's words are hidden from the blockers.
-	btoks := hide(an.Tokens, e.exceptions)
-	for i := range e.blockers {
-		if e.blockers[i].Find(btoks, false) >= 0 {
-			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src)
-		}
+	if d, ok := e.blocked(an.Tokens, lang, c); ok {
+		return d
 	}
 
 	hit, conf := e.search(an.Tokens)
