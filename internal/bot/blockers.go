@@ -12,9 +12,9 @@ import "github.com/flsps/faqbot/internal/nlu"
 // hidden from them first.
 func (e *Engine) blocked(toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	btoks := hide(toks, e.exceptions)
-	for i := range e.blockers {
-		if e.blockers[i].Find(btoks, false) >= 0 {
-			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src), true
+	for _, p := range e.blockers.Candidates(btoks) {
+		if p.Find(btoks, false) >= 0 {
+			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+p.Src), true
 		}
 	}
 	return Decision{}, false

@@ -16,16 +16,16 @@ import (
 // toks, or an emergency pattern does with a match that is not clearly
 // outside the writer's present (see notCurrent).
 func (e *Engine) urgent(toks []nlu.Token, lang string, c Context) (Decision, bool) {
-	for i := range e.selfHarm {
-		if e.selfHarm[i].Find(toks, false) >= 0 {
-			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+e.selfHarm[i].Src), true
+	for _, p := range e.selfHarm.Candidates(toks) {
+		if p.Find(toks, false) >= 0 {
+			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+p.Src), true
 		}
 	}
-	for i := range e.emergency {
+	for _, p := range e.emergency.Candidates(toks) {
 		// Every match counts: a general question may come before a report.
-		for s, end := e.emergency[i].Span(toks, true); s >= 0; s, end = e.emergency[i].SpanFrom(toks, s+1, true) {
+		for s, end := p.Span(toks, true); s >= 0; s, end = p.SpanFrom(toks, s+1, true) {
 			if !notCurrent(toks, s, end) {
-				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src), true
+				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+p.Src), true
 			}
 		}
 	}

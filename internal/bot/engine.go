@@ -32,7 +32,9 @@ type Engine struct {
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
 
-	emergency, selfHarm, optin, optout, help, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
+	// The stages' patterns, indexed by the words that can start a match.
+	emergency, selfHarm, optin, optout, help, booking, human, blockers *nlu.PatternSet
+	smalltalk, exceptions                                              []nlu.Pattern
 	// bookingExceptions hide words from the booking patterns ("i'm
 	// scheduled for thursday" has an appointment, it does not ask for one).
 	bookingExceptions []nlu.Pattern
@@ -137,29 +139,29 @@ func NewEngine(set *faq.Set) *Engine {
 		return out
 	}
 	if it := set.Intents["emergency"]; it != nil {
-		e.emergency, e.selfHarm = compile(it.Patterns), compile(it.SelfHarm)
+		e.emergency, e.selfHarm = nlu.NewPatternSet(compile(it.Patterns)), nlu.NewPatternSet(compile(it.SelfHarm))
 	}
 	if it := set.Intents["optin"]; it != nil {
-		e.optin = compile(it.Patterns)
+		e.optin = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["optout"]; it != nil {
-		e.optout = compile(it.Patterns)
+		e.optout = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["help"]; it != nil {
-		e.help = compile(it.Patterns)
+		e.help = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["booking"]; it != nil {
-		e.booking = compile(it.Patterns)
+		e.booking = nlu.NewPatternSet(compile(it.Patterns))
 		e.bookingExceptions = compile(it.Exceptions)
 	}
 	if it := set.Intents["human"]; it != nil {
-		e.human = compile(it.Patterns)
+		e.human = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["smalltalk"]; it != nil {
 		e.smalltalk = compile(it.Patterns)
 	}
 	if it := set.Intents["unknown"]; it != nil {
-		e.blockers = compile(it.Blockers)
+		e.blockers = nlu.NewPatternSet(compile(it.Blockers))
 		e.exceptions = compile(it.Exceptions)
 	}
 	e.topic = map[string][]string{}

@@ -19,13 +19,13 @@ import (
 func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	ptoks := hide(toks, e.bookingExceptions)
 	for _, g := range []struct {
-		ps   []nlu.Pattern
+		ps   *nlu.PatternSet
 		in   Intent
 		toks []nlu.Token
 	}{{e.optin, IntentOptIn, toks}, {e.optout, IntentOptOut, toks}, {e.help, IntentHelp, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
-		for i := range g.ps {
-			if g.ps[i].Find(g.toks, true) >= 0 {
-				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src), true
+		for _, p := range g.ps.Candidates(g.toks) {
+			if p.Find(g.toks, true) >= 0 {
+				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+p.Src), true
 			}
 		}
 	}

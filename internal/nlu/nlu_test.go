@@ -232,3 +232,30 @@ func TestNormalizeKeepsDecimals(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternSetFindsWhatEveryPatternFinds: the index never hides a
+// pattern that matches.
+func TestPatternSetFindsWhatEveryPatternFinds(t *testing.T) {
+	a := NewAnalyzer(nil)
+	var ps []Pattern
+	for _, src := range []string{"cant|hard * breath*", "swallow* & hard|off", "*triptan", "#99.5-108 & fever", "no more * texts", "ab* * cd", "stop"} {
+		p, err := a.CompilePattern(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	set := NewPatternSet(ps)
+	for _, msg := range []string{"i cant breathe", "swallowing feels off", "on sumatriptan", "101 fever", "no more texts", "abc then cd", "please stop", "nothing here"} {
+		toks := a.Analyze(msg).Tokens
+		seen := map[int]bool{}
+		for i := range set.Candidates(toks) {
+			seen[i] = true
+		}
+		for i := range ps {
+			if ps[i].Find(toks, false) >= 0 && !seen[i] {
+				t.Errorf("%q matches %q but the set did not offer it", msg, ps[i].Src)
+			}
+		}
+	}
+}
