@@ -35,6 +35,8 @@ type Engine struct {
 	// The stages' patterns, indexed by the words that can start a match.
 	emergency, selfHarm, optin, optout, help, booking, human, blockers *nlu.PatternSet
 	smalltalk, exceptions                                              []nlu.Pattern
+	// fallback decides, by the nearest example, what would be unknown.
+	fallback *nlu.NgramClassifier
 	// bookingExceptions hide words from the booking patterns ("i'm
 	// scheduled for thursday" has an appointment, it does not ask for one).
 	bookingExceptions []nlu.Pattern
@@ -164,6 +166,7 @@ func NewEngine(set *faq.Set) *Engine {
 		e.blockers = nlu.NewPatternSet(compile(it.Blockers))
 		e.exceptions = compile(it.Exceptions)
 	}
+	e.fallback = newFallback(set)
 	e.topic = map[string][]string{}
 	e.hasTopics = map[string]bool{}
 	for _, en := range set.Entries {
@@ -355,6 +358,9 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		rule = "follow-up"
 	}
 	if hit.Label == "" || conf < bar {
+		if d, ok := e.nearestExample(text, lang, c); ok {
+			return d
+		}
 		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 	}
 	if name, ok := strings.CutPrefix(hit.Label, intentPrefix); ok {

@@ -78,3 +78,27 @@ func TestSymptomOutranksBlockers(t *testing.T) {
 		})
 	}
 }
+
+// TestNearestExampleFallback: misspelled requests that no pattern reads
+// reach their intent by the nearest fallback example; what a pattern or
+// an FAQ entry decides is left alone.
+func TestNearestExampleFallback(t *testing.T) {
+	e := clinicEngine(t)
+	cases := []struct {
+		name, text string
+		want       string
+	}{
+		{"optout typo", "stpo txting me plz", "optout"},
+		{"human typo", "can somone call me", "human"},
+		{"booking typo", "i need to reskedule my apointment", "booking"},
+		{"faq untouched", "how long does botox last", "faq:botox-duration"},
+		{"unknown untouched", "what is the capital of peru", "unknown"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if d := e.Decide(c.text, Context{}); label(d) != c.want {
+				t.Errorf("Decide(%q) = %s (%s), want %s", c.text, label(d), d.Rule, c.want)
+			}
+		})
+	}
+}

@@ -259,3 +259,25 @@ func TestPatternSetFindsWhatEveryPatternFinds(t *testing.T) {
 		}
 	}
 }
+
+func TestNgramClassifierToleratesTypos(t *testing.T) {
+	c := NewNgramClassifier(
+		[]string{"please stop texting me", "remove me from your list", "how long does botox last", "who is this"},
+		[]string{"optout", "optout", "faq", "help"})
+	for in, want := range map[string]string{
+		"plz stpo txting me":   "optout",
+		"remvoe me frm list":   "optout",
+		"how lnog does it lst": "faq",
+		"whos ths":             "help",
+	} {
+		best := NgramHit{}
+		for _, h := range c.Nearest(in) {
+			if h.Score > best.Score {
+				best = h
+			}
+		}
+		if best.Label != want {
+			t.Errorf("Nearest(%q) = %+v, want %s", in, best, want)
+		}
+	}
+}
