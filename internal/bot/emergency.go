@@ -88,7 +88,7 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 	// is no report when the worry opens the symptom's own clause and that
 	// clause has no present-tense verb but the "have" of "what if i have"
 	// ("might be nothing but im having trouble swallowing" stays).
-	if hs := hypotheticalOpen(toks, s); hs >= 0 && toks[hs].Clause == clause {
+	if hs := hypotheticalOpen(toks, s, end); hs >= 0 && toks[hs].Clause == clause {
 		present := false
 		for _, t := range toks[:limit] {
 			if t.Clause == clause && presentInClause[t.Raw] && t.Raw != "have" && t.Raw != "has" {
@@ -127,9 +127,10 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 
 // hypotheticalOpen returns the index of the word that makes the sentence
 // of toks[s] a worry about later, or -1: "what if" or a question modal
-// ("could", "will", "would", "can", "might") opening the sentence, or a
+// ("could", "will", "would", "can", "might") opening the sentence with a
+// verb of causing before the match ends ("could i get a fever from it"), or a
 // worry word followed by a future ("worried i'll", "afraid it will").
-func hypotheticalOpen(toks []nlu.Token, s int) int {
+func hypotheticalOpen(toks []nlu.Token, s, end int) int {
 	sentence := toks[s].Sentence
 	start := true
 	for k := 0; k < s; k++ {
@@ -140,7 +141,7 @@ func hypotheticalOpen(toks []nlu.Token, s int) int {
 		if start && openers[t.Raw] {
 			continue
 		}
-		if start && questionModals[t.Raw] && causalBefore(toks, k+1, s) {
+		if start && questionModals[t.Raw] && causalBefore(toks, k+1, end) {
 			// "could botox make it hard to swallow", "will it give me a
 			// droopy eyelid"; not "could it be botox that my eyelid droops",
 			// which asks about a symptom the writer has.
