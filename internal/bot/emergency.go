@@ -6,10 +6,31 @@ import (
 	"github.com/flsps/faqbot/internal/nlu"
 )
 
-// This file decides whether an emergency pattern's match is a symptom the
-// writer (or someone with them) has now, or only a worry, a general
-// question, a needle phobia or someone else's past. Recall comes first:
-// any sign of the present keeps the emergency.
+// This file is stage 2 of Decide: self-harm and emergency patterns, and
+// whether an emergency pattern's match is a symptom the writer (or someone
+// with them) has now, or only a worry, a general question, a needle phobia
+// or someone else's past. Recall comes first: any sign of the present
+// keeps the emergency.
+
+// urgent returns the emergency decision when a self-harm pattern matches
+// toks, or an emergency pattern does with a match that is not clearly
+// outside the writer's present (see notCurrent).
+func (e *Engine) urgent(toks []nlu.Token, lang string, c Context) (Decision, bool) {
+	for _, p := range e.selfHarm.Candidates(toks) {
+		if p.Find(toks, false) >= 0 {
+			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+p.Src), true
+		}
+	}
+	for _, p := range e.emergency.Candidates(toks) {
+		// Every match counts: a general question may come before a report.
+		for s, end := p.Span(toks, true); s >= 0; s, end = p.SpanFrom(toks, s+1, true) {
+			if !notCurrent(toks, s, end) {
+				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+p.Src), true
+			}
+		}
+	}
+	return Decision{}, false
+}
 
 // Words that place an urgent symptom outside the patient's present:
 // something read or asked in general ("can botox ever cause trouble
@@ -54,7 +75,8 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 	// symptom are read for the tense then. "fainted", "passing out", "feel
 	// faint" are not habitual.
 	limit := len(toks)
-	if habitualFaint(toks[s:end]) {
+	faintPhobia := habitualFaint(toks[s:end]) || nearFaint(toks, s)
+	if faintPhobia {
 		for _, t := range toks {
 			if t.Sentence == sentence && phobiaObject[t.Raw] {
 				limit = end
@@ -66,7 +88,7 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 	// is no report when the worry opens the symptom's own clause and that
 	// clause has no present-tense verb but the "have" of "what if i have"
 	// ("might be nothing but im having trouble swallowing" stays).
-	if hs := hypotheticalOpen(toks, s); hs >= 0 && toks[hs].Clause == clause {
+	if hs := hypotheticalOpen(toks, s, end); hs >= 0 && toks[hs].Clause == clause {
 		present := false
 		for _, t := range toks[:limit] {
 			if t.Clause == clause && presentInClause[t.Raw] && t.Raw != "have" && t.Raw != "has" {
@@ -98,16 +120,17 @@ func notCurrent(toks []nlu.Token, s, end int) bool {
 			other = true
 		}
 	}
-	// Only a habitual faint is a phobia: "i fainted after the shot, i hate
-	// needles" is a report.
-	return hypo || (habitualFaint(toks[s:end]) && phobia) || (away && other)
+	// Only a habitual faint, or a near faint away from the treatment, is a
+	// phobia: "i fainted after the shot, i hate needles" is a report.
+	return hypo || (faintPhobia && phobia) || (away && other)
 }
 
 // hypotheticalOpen returns the index of the word that makes the sentence
 // of toks[s] a worry about later, or -1: "what if" or a question modal
-// ("could", "will", "would", "can", "might") opening the sentence, or a
+// ("could", "will", "would", "can", "might") opening the sentence with a
+// verb of causing before the match ends ("could i get a fever from it"), or a
 // worry word followed by a future ("worried i'll", "afraid it will").
-func hypotheticalOpen(toks []nlu.Token, s int) int {
+func hypotheticalOpen(toks []nlu.Token, s, end int) int {
 	sentence := toks[s].Sentence
 	start := true
 	for k := 0; k < s; k++ {
@@ -118,7 +141,7 @@ func hypotheticalOpen(toks []nlu.Token, s int) int {
 		if start && openers[t.Raw] {
 			continue
 		}
-		if start && questionModals[t.Raw] && causalBefore(toks, k+1, s) {
+		if start && questionModals[t.Raw] && causalBefore(toks, k+1, end) {
 			// "could botox make it hard to swallow", "will it give me a
 			// droopy eyelid"; not "could it be botox that my eyelid droops",
 			// which asks about a symptom the writer has.
@@ -169,3 +192,31 @@ func habitualFaint(span []nlu.Token) bool {
 	}
 	return false
 }
+
+// nearFaint reports a faint that nearly happened ("i almost passed out at
+// my last blood draw") in a sentence that names no treatment: a needle
+// phobia's story, not a reaction, as is one on an earlier occasion ("at my
+// last flu shot"). "i almost fainted after the botox" names the treatment
+// and stays a report.
+func nearFaint(toks []nlu.Token, s int) bool {
+	if s == 0 || !nearly[toks[s-1].Raw] {
+		return false
+	}
+	treatment := false
+	for _, t := range toks {
+		if t.Sentence != toks[s].Sentence {
+			continue
+		}
+		if earlierOccasion[t.Raw] {
+			return true // "at my last flu shot"
+		}
+		treatment = treatment || treatmentWords[t.Raw]
+	}
+	return !treatment
+}
+
+var (
+	nearly          = wordSet(`nearly almost practically casi`)
+	earlierOccasion = wordSet(`last previous ultima ultimo anterior`)
+	treatmentWords  = wordSet(`botox shot shots injection injections injected treatment procedure inyeccion inyecciones tratamiento`)
+)

@@ -18,7 +18,9 @@ import (
 //  1. carrier keywords, the whole message (STOP, START, HELP...): built in;
 //  2. emergency patterns, skipping negated ones ("i don't have trouble
 //     breathing"), and self-harm patterns;
-//  3. natural-language opt-out, booking and human patterns;
+//  3. natural-language opt-in (before opt-out: "start texting me again,
+//     i unsubscribed by accident"), opt-out, help, booking and human
+//     patterns;
 //  4. blockers (price, insurance, hours, other treatments...): unknown;
 //  5. smalltalk (greeting/thanks/emoji with no question);
 //  6. BM25 search over FAQ questions, alternates, keywords and intent
@@ -30,7 +32,11 @@ type Engine struct {
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
 
-	emergency, selfHarm, optout, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
+	// The stages' patterns, indexed by the words that can start a match.
+	emergency, selfHarm, optin, optout, help, booking, human, blockers *nlu.PatternSet
+	smalltalk, exceptions                                              []nlu.Pattern
+	// fallback decides, by the nearest example, what would be unknown.
+	fallback *nlu.NgramClassifier
 	// bookingExceptions hide words from the booking patterns ("i'm
 	// scheduled for thursday" has an appointment, it does not ask for one).
 	bookingExceptions []nlu.Pattern
@@ -139,25 +145,32 @@ func NewEngine(set *faq.Set) *Engine {
 		return out
 	}
 	if it := set.Intents["emergency"]; it != nil {
-		e.emergency, e.selfHarm = compile(it.Patterns), compile(it.SelfHarm)
+		e.emergency, e.selfHarm = nlu.NewPatternSet(compile(it.Patterns)), nlu.NewPatternSet(compile(it.SelfHarm))
+	}
+	if it := set.Intents["optin"]; it != nil {
+		e.optin = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["optout"]; it != nil {
-		e.optout = compile(it.Patterns)
+		e.optout = nlu.NewPatternSet(compile(it.Patterns))
+	}
+	if it := set.Intents["help"]; it != nil {
+		e.help = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["booking"]; it != nil {
-		e.booking = compile(it.Patterns)
+		e.booking = nlu.NewPatternSet(compile(it.Patterns))
 		e.bookingExceptions = compile(it.Exceptions)
 	}
 	if it := set.Intents["human"]; it != nil {
-		e.human = compile(it.Patterns)
+		e.human = nlu.NewPatternSet(compile(it.Patterns))
 	}
 	if it := set.Intents["smalltalk"]; it != nil {
 		e.smalltalk = compile(it.Patterns)
 	}
 	if it := set.Intents["unknown"]; it != nil {
-		e.blockers = compile(it.Blockers)
+		e.blockers = nlu.NewPatternSet(compile(it.Blockers))
 		e.exceptions = compile(it.Exceptions)
 	}
+	e.fallback = newFallback(set)
 	e.topic = map[string][]string{}
 	e.hasTopics = map[string]bool{}
 	for _, en := range set.Entries {
@@ -273,37 +286,14 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		return e.decision(IntentSmalltalk, "", 0.9, lang, c.AfterHours, false, "no words")
 	}
 
-	for i := range e.selfHarm {
-		if e.selfHarm[i].Find(an.Tokens, false) >= 0 {
-			return e.decision(IntentEmergency, "", 1, lang, c.AfterHours, true, "self-harm: "+e.selfHarm[i].Src)
-		}
+	if d, ok := e.urgent(an.Tokens, lang, c); ok {
+		return d
 	}
-	for i := range e.emergency {
-		// Every match counts: a general question may come before a report.
-		for s, end := e.emergency[i].Span(an.Tokens, true); s >= 0; s, end = e.emergency[i].SpanFrom(an.Tokens, s+1, true) {
-			if !notCurrent(an.Tokens, s, end) {
-				return e.decision(IntentEmergency, "", 0.95, lang, c.AfterHours, false, "emergency: "+e.emergency[i].Src)
-			}
-		}
+	if d, ok := e.route(an.Tokens, lang, c); ok {
+		return d
 	}
-	ptoks := hide(an.Tokens, e.bookingExceptions)
-	for _, g := range []struct {
-		ps   []nlu.Pattern
-		in   Intent
-		toks []nlu.Token
-	}{{e.optout, IntentOptOut, an.Tokens}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, an.Tokens}} {
-		for i := range g.ps {
-			if g.ps[i].Find(g.toks, true) >= 0 {
-				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+g.ps[i].Src)
-			}
-		}
-	}
-	// An exception's words are hidden from the blockers.
-	btoks := hide(an.Tokens, e.exceptions)
-	for i := range e.blockers {
-		if e.blockers[i].Find(btoks, false) >= 0 {
-			return e.decision(IntentUnknown, "", 0.9, lang, c.AfterHours, false, "blocker: "+e.blockers[i].Src)
-		}
+	if d, ok := e.blocked(an.Tokens, lang, c); ok {
+		return d
 	}
 
 	hit, conf := e.search(an.Tokens)
@@ -372,6 +362,9 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		rule = "follow-up"
 	}
 	if hit.Label == "" || conf < bar {
+		if d, ok := e.nearestExample(text, lang, c); ok {
+			return d
+		}
 		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 		if conf >= greyFloor {
 			d.Candidates = candidates(hit, conf)
@@ -675,23 +668,6 @@ func mask(toks []nlu.Token, drop func(nlu.Token) bool) []nlu.Token {
 	for k := range out {
 		if drop(toks[k]) {
 			out[k].Raw, out[k].Stem = "", ""
-		}
-	}
-	return out
-}
-
-// hide returns toks with the words of every match of ps hidden; toks
-// itself when nothing matches.
-func hide(toks []nlu.Token, ps []nlu.Pattern) []nlu.Token {
-	out := toks
-	for i := range ps {
-		if s, end := ps[i].Span(out, false); s >= 0 {
-			if &out[0] == &toks[0] {
-				out = slices.Clone(toks)
-			}
-			for k := s; k < end; k++ {
-				out[k].Raw, out[k].Stem = "", ""
-			}
 		}
 	}
 	return out

@@ -93,6 +93,10 @@ type Intent struct {
 	Exceptions []string
 	// Examples are phrasings scored against messages like FAQ alternates.
 	Examples []string
+	// FallbackExamples are messages of the intent in plain words, decided
+	// by the nearest example (character trigrams, so misspellings still
+	// land near them) only when no pattern and no FAQ entry decided.
+	FallbackExamples []string
 	// Replies by key: "en", "es", "en_after_hours", "es_after_hours",
 	// "en_self_harm", "es_self_harm".
 	Replies map[string]string

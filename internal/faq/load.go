@@ -72,7 +72,7 @@ func (e *LoadError) Error() string {
 var (
 	entryKeys  = set("id", "question", "alternates", "keywords", "answer", "es", "tags", "cues", "topics", "source")
 	textKeys   = set("question", "alternates", "keywords", "answer")
-	intentKeys = set("intent", "patterns", "self_harm", "blockers", "exceptions", "examples", "replies", "synonyms", "description")
+	intentKeys = set("intent", "patterns", "self_harm", "blockers", "exceptions", "examples", "fallback_examples", "replies", "synonyms", "description")
 	replyKeys  = set("en", "es", "en_after_hours", "es_after_hours", "en_self_harm", "es_self_harm")
 	clinicKeys = set("name", "short_name", "time_zone", "phone", "hours", "staff")
 	staffKeys  = set("name", "role", "phone", "email")
@@ -483,6 +483,7 @@ func (l *loader) intentDoc(file string, n *yaml.Node) {
 	it.Blockers = append(it.Blockers, l.strs(file, f["blockers"], "blockers", lines)...)
 	it.Exceptions = append(it.Exceptions, l.strs(file, f["exceptions"], "exceptions", lines)...)
 	it.Examples = append(it.Examples, l.strs(file, f["examples"], "examples", lines)...)
+	it.FallbackExamples = append(it.FallbackExamples, l.strs(file, f["fallback_examples"], "fallback_examples", lines)...)
 	if r := f["replies"]; r != nil {
 		rf := l.fields(file, r, replyKeys, "replies")
 		for k, v := range rf {

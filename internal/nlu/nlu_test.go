@@ -175,3 +175,109 @@ func TestPatternSuffixAndNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestConjunctionAndNumberRange(t *testing.T) {
+	a := NewAnalyzer(nil)
+	cases := []struct {
+		name, pat, text string
+		want            bool
+	}{
+		{"either order", "swallow* & hard|stuck|off", "swallowing feels off today", true},
+		{"other order", "swallow* & hard|stuck|off", "its hard to swallow", true},
+		{"one part missing", "swallow* & hard|stuck|off", "swallowing is fine", false},
+		{"across a comma", "red & spread*", "the spot is red, and spreading", true},
+		{"not across sentences", "red & spread*", "it is red. the news is spreading", false},
+		{"negated before the match", "swallow* & trouble", "no trouble swallowing", false},
+		{"negated in another clause", "swallow* & trouble", "not sure why, trouble swallowing", true},
+		{"negation inside the match", "no * quiero * recibir & mensaj*", "ya no quiero recibir mensajes", true},
+		{"too far apart", "red & spread*", "red wine is what i had with dinner on the night before my friend told me about the virus spreading", false},
+		{"three parts", "my|i & swollen & since|after", "my lip is swollen since the shots", true},
+		{"fever in range", "#99.5-108 & fever", "101 fever", true},
+		{"decimal in range", "#99.5-108|#37.5-43 & temp*", "temp is 101.8 tonight", true},
+		{"spanish decimal", "#37.5-43 & fiebre", "tengo fiebre de 38,5", true},
+		{"unit letter", "running * #99.5-108", "running 102f", true},
+		{"out of range", "#99.5-108 & fever", "fever for 3 days", false},
+		{"clock time is no number", "#99.5-108 & temp*", "temp at 10am", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := a.CompilePattern(c.pat)
+			if err != nil {
+				t.Fatalf("%q: %v", c.pat, err)
+			}
+			if got := p.Find(a.Analyze(c.text).Tokens, true) >= 0; got != c.want {
+				t.Errorf("%q on %q = %v, want %v", c.pat, c.text, got, c.want)
+			}
+		})
+	}
+	for _, bad := range []string{"a & * b", "a & b *", "a &"} {
+		if _, err := a.CompilePattern(bad); err == nil {
+			t.Errorf("CompilePattern(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestNormalizeKeepsDecimals(t *testing.T) {
+	for in, want := range map[string][]string{
+		"temp 101.8":      {"temp", "101.8"},
+		"38,5 de fiebre":  {"38.5", "de", "fiebre"},
+		"it is 5. then i": {"it", "is", "5", "then", "i"},
+	} {
+		var got []string
+		for _, w := range Normalize(in).Words {
+			got = append(got, w.W)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Normalize(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestPatternSetFindsWhatEveryPatternFinds: the index never hides a
+// pattern that matches.
+func TestPatternSetFindsWhatEveryPatternFinds(t *testing.T) {
+	a := NewAnalyzer(nil)
+	var ps []Pattern
+	for _, src := range []string{"cant|hard * breath*", "swallow* & hard|off", "*triptan", "#99.5-108 & fever", "no more * texts", "ab* * cd", "stop"} {
+		p, err := a.CompilePattern(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	set := NewPatternSet(ps)
+	for _, msg := range []string{"i cant breathe", "swallowing feels off", "on sumatriptan", "101 fever", "no more texts", "abc then cd", "please stop", "nothing here"} {
+		toks := a.Analyze(msg).Tokens
+		seen := map[int]bool{}
+		for i := range set.Candidates(toks) {
+			seen[i] = true
+		}
+		for i := range ps {
+			if ps[i].Find(toks, false) >= 0 && !seen[i] {
+				t.Errorf("%q matches %q but the set did not offer it", msg, ps[i].Src)
+			}
+		}
+	}
+}
+
+func TestNgramClassifierToleratesTypos(t *testing.T) {
+	c := NewNgramClassifier(
+		[]string{"please stop texting me", "remove me from your list", "how long does botox last", "who is this"},
+		[]string{"optout", "optout", "faq", "help"})
+	for in, want := range map[string]string{
+		"plz stpo txting me":   "optout",
+		"remvoe me frm list":   "optout",
+		"how lnog does it lst": "faq",
+		"whos ths":             "help",
+	} {
+		best := NgramHit{}
+		for _, h := range c.Nearest(in) {
+			if h.Score > best.Score {
+				best = h
+			}
+		}
+		if best.Label != want {
+			t.Errorf("Nearest(%q) = %+v, want %s", in, best, want)
+		}
+	}
+}

@@ -81,7 +81,8 @@ func Normalize(s string) Text {
 		}
 	}
 	prevLetter := false
-	for _, r := range f {
+	rs := []rune(f)
+	for i, r := range rs {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			n := utf8.EncodeRune(buf[:], r)
@@ -93,6 +94,11 @@ func Normalize(s string) Text {
 				continue // don't → dont
 			}
 			flush()
+		case (r == '.' || r == ',') && len(cur) > 0 && isDigit(cur[len(cur)-1]) && i+1 < len(rs) && unicode.IsDigit(rs[i+1]):
+			// A decimal point inside a number ("101.8", "38,5") keeps the
+			// number whole: temperatures are read as numbers.
+			cur = append(cur, '.')
+			continue
 		case r == '?':
 			t.Question = true
 			flush()
@@ -138,6 +144,8 @@ func Normalize(s string) Text {
 	t.Words = out
 	return t
 }
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 func isEmoji(r rune) bool {
 	switch {

@@ -2,6 +2,8 @@ package nlu
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -10,18 +12,31 @@ import (
 // words (and a few stopwords) in between, and "word*" matching any word that starts with "word". A match
 // never crosses a clause boundary. "*word" matches any word ending in
 // "word" (at least three letters before it: drug families like "*triptan"),
-// and "#" any word with a digit ("14", "10am").
+// "#" any word with a digit ("14", "10am") and "#lo-hi" a number in that
+// range ("#99.5-108": 101, 102.4, 102f).
+//
+// "A & B" is a conjunction: each part is a pattern of its own, and all of
+// them must match, in any order, inside one sentence and within
+// ConjWindow words ("swallow* & hard|stuck|off" matches "swallowing feels
+// off" and "hard to swallow"). A conjunction names a family of symptoms
+// or requests by its words rather than by one word order.
 type Pattern struct {
 	Src   string
 	slots []slot
+	// and holds the other parts of a conjunction (slots is the first).
+	and [][]slot
 }
 
+// ConjWindow is the most words a conjunction's match may span.
+const ConjWindow = 10
+
 type slot struct {
-	words    []string // stemmed alternatives
-	prefixes []string // folded prefixes ("suicid*")
-	suffixes []string // folded suffixes ("*triptan"): drug families
-	number   bool     // "#": any word with a digit ("14", "10am")
-	gap      bool     // up to MaxGap words may come before this slot
+	words    []string     // stemmed alternatives
+	prefixes []string     // folded prefixes ("suicid*")
+	suffixes []string     // folded suffixes ("*triptan"): drug families
+	number   bool         // "#": any word with a digit ("14", "10am")
+	ranges   [][2]float64 // "#lo-hi": a number in [lo, hi]
+	gap      bool         // up to MaxGap words may come before this slot
 }
 
 // MaxGap is how many words "*" may skip.
@@ -40,11 +55,29 @@ type Token struct {
 // spelling correction).
 func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
 	p := Pattern{Src: src}
+	for k, part := range strings.Split(src, "&") {
+		slots, err := a.compileSlots(src, part)
+		if err != nil {
+			return p, err
+		}
+		if k == 0 {
+			p.slots = slots
+		} else {
+			p.and = append(p.and, slots)
+		}
+	}
+	return p, nil
+}
+
+// compileSlots compiles one part of a pattern (src is the whole pattern,
+// for errors).
+func (a *Analyzer) compileSlots(src, part string) ([]slot, error) {
+	var slots []slot
 	gap := false
-	for _, part := range strings.Fields(src) {
+	for _, part := range strings.Fields(part) {
 		if part == "*" {
-			if len(p.slots) == 0 {
-				return p, fmt.Errorf("pattern %q starts with *", src)
+			if len(slots) == 0 {
+				return nil, fmt.Errorf("pattern %q: a part starts with *", src)
 			}
 			gap = true
 			continue
@@ -58,6 +91,10 @@ func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
 			}
 			if alt == "#" {
 				sl.number = true
+				continue
+			}
+			if r, ok := numberRange(alt); ok {
+				sl.ranges = append(sl.ranges, r)
 				continue
 			}
 			if strings.HasPrefix(alt, "*") && len(alt) > 3 {
@@ -76,18 +113,52 @@ func (a *Analyzer) CompilePattern(src string) (Pattern, error) {
 			// spell multi-word phrases as separate slots).
 			sl.words = append(sl.words, toks[0].Stem)
 		}
-		if len(sl.words) == 0 && len(sl.prefixes) == 0 && len(sl.suffixes) == 0 && !sl.number {
-			return p, fmt.Errorf("pattern %q: empty word %q", src, part)
+		if len(sl.words) == 0 && len(sl.prefixes) == 0 && len(sl.suffixes) == 0 && !sl.number && len(sl.ranges) == 0 {
+			return nil, fmt.Errorf("pattern %q: empty word %q", src, part)
 		}
-		p.slots = append(p.slots, sl)
+		slots = append(slots, sl)
 	}
 	if gap {
-		return p, fmt.Errorf("pattern %q ends with *", src)
+		return nil, fmt.Errorf("pattern %q: a part ends with *", src)
 	}
-	if len(p.slots) == 0 {
-		return p, fmt.Errorf("empty pattern")
+	if len(slots) == 0 {
+		return nil, fmt.Errorf("pattern %q: empty part", src)
 	}
-	return p, nil
+	return slots, nil
+}
+
+// numberRange parses "#lo-hi" ("#99.5-108").
+func numberRange(alt string) ([2]float64, bool) {
+	lo, hi, ok := strings.Cut(strings.TrimPrefix(alt, "#"), "-")
+	if !ok || !strings.HasPrefix(alt, "#") {
+		return [2]float64{}, false
+	}
+	l, err1 := strconv.ParseFloat(lo, 64)
+	h, err2 := strconv.ParseFloat(hi, 64)
+	if err1 != nil || err2 != nil || l > h {
+		return [2]float64{}, false
+	}
+	return [2]float64{l, h}, true
+}
+
+// Number returns the value of a word that is a number, optionally followed
+// by a unit letter ("101", "38.5", "102f", "39c"); ok is false for anything
+// else ("10am", "3rd").
+func Number(w string) (float64, bool) {
+	i := 0
+	for i < len(w) && (w[i] >= '0' && w[i] <= '9' || w[i] == '.') {
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	switch w[i:] {
+	case "", "f", "c":
+	default:
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(w[:i], "."), 64)
+	return v, err == nil
 }
 
 func (s *slot) match(t Token) bool {
@@ -108,6 +179,15 @@ func (s *slot) match(t Token) bool {
 			return true
 		}
 	}
+	if len(s.ranges) > 0 {
+		if v, ok := Number(t.Raw); ok {
+			for _, r := range s.ranges {
+				if v >= r[0] && v <= r[1] {
+					return true
+				}
+			}
+		}
+	}
 	return s.number && IsNumberish(t.Raw)
 }
 
@@ -115,7 +195,13 @@ func (s *slot) match(t Token) bool {
 // skipNegated, a match preceded by a negation in its clause is passed over.
 // Slots is how many word slots the pattern has: a longer cue names a more
 // specific question form.
-func (p *Pattern) Slots() int { return len(p.slots) }
+func (p *Pattern) Slots() int {
+	n := len(p.slots)
+	for _, sl := range p.and {
+		n += len(sl)
+	}
+	return n
+}
 
 func (p *Pattern) Find(toks []Token, skipNegated bool) int {
 	i, _ := p.Span(toks, skipNegated)
@@ -130,31 +216,88 @@ func (p *Pattern) Span(toks []Token, skipNegated bool) (int, int) {
 
 // SpanFrom is Span for matches starting at toks[from] or later.
 func (p *Pattern) SpanFrom(toks []Token, from int, skipNegated bool) (int, int) {
-	for i := max(from, 0); i < len(toks); i++ {
-		if !p.slots[0].match(toks[i]) {
+	if len(p.and) == 0 {
+		return seqSpan(p.slots, toks, from, skipNegated)
+	}
+	// A conjunction: the earliest start at or after from whose parts all
+	// match in one sentence within ConjWindow words. A negation counts
+	// only before the whole match: in "no quiero recibir mensajes" the
+	// "no" belongs to the match, in "no trouble swallowing" it denies it.
+	best, bestEnd := -1, -1
+	for i := seqSpanStart(p.slots, toks, 0, false); i >= 0; i = seqSpanStart(p.slots, toks, i+1, false) {
+		_, e0 := seqSpan(p.slots, toks, i, false)
+		s, end, ok := i, e0, true
+		starts := []int{i}
+		for _, part := range p.and {
+			ps, pe := nearestSpan(part, toks, i, e0)
+			if ps < 0 {
+				ok = false
+				break
+			}
+			s, end = min(s, ps), max(end, pe)
+			starts = append(starts, ps)
+		}
+		if !ok || s < from || end-s > ConjWindow || best >= 0 && s >= best {
 			continue
 		}
-		if end := p.matchFrom(toks, i, 1); end >= 0 && !(skipNegated && Negated(toks, i)) {
+		if skipNegated && slices.ContainsFunc(starts, func(k int) bool { return negatedBefore(toks, k, s) }) {
+			continue
+		}
+		best, bestEnd = s, end
+	}
+	return best, bestEnd
+}
+
+// seqSpan finds the first match of one part at or after from.
+func seqSpan(slots []slot, toks []Token, from int, skipNegated bool) (int, int) {
+	for i := max(from, 0); i < len(toks); i++ {
+		if !slots[0].match(toks[i]) {
+			continue
+		}
+		if end := matchFrom(slots, toks, i, 1); end >= 0 && !(skipNegated && Negated(toks, i)) {
 			return i, end
 		}
 	}
 	return -1, -1
 }
 
+func seqSpanStart(slots []slot, toks []Token, from int, skipNegated bool) int {
+	i, _ := seqSpan(slots, toks, from, skipNegated)
+	return i
+}
+
+// nearestSpan finds the match of a part in the sentence of toks[s] that
+// lies closest to toks[s:e], or -1, -1.
+func nearestSpan(slots []slot, toks []Token, s, e int) (int, int) {
+	sentence := toks[s].Sentence
+	bs, be, dist := -1, -1, 0
+	for i := seqSpanStart(slots, toks, 0, false); i >= 0; i = seqSpanStart(slots, toks, i+1, false) {
+		if toks[i].Sentence != sentence {
+			continue
+		}
+		_, end := seqSpan(slots, toks, i, false)
+		d := max(end, e) - min(i, s)
+		if bs < 0 || d < dist {
+			bs, be, dist = i, end, d
+		}
+	}
+	return bs, be
+}
+
 // matchFrom matches slots k... after toks[prev] and returns the end of the
 // match, or -1.
-func (p *Pattern) matchFrom(toks []Token, prev, k int) int {
-	if k == len(p.slots) {
+func matchFrom(slots []slot, toks []Token, prev, k int) int {
+	if k == len(slots) {
 		return prev + 1
 	}
-	sl := &p.slots[k]
+	sl := &slots[k]
 	skipped := 0 // content words skipped by "*"; stopwords are free
 	for j := prev + 1; j < len(toks) && j <= prev+2*MaxGap+1; j++ {
 		if toks[j].Clause != toks[prev].Clause {
 			return -1
 		}
 		if sl.match(toks[j]) {
-			if end := p.matchFrom(toks, j, k+1); end >= 0 {
+			if end := matchFrom(slots, toks, j, k+1); end >= 0 {
 				return end
 			}
 		}
@@ -184,8 +327,14 @@ const NegationWindow = 4
 // Negated reports whether the phrase starting at toks[i] is negated: a
 // negation word up to NegationWindow words before it, in the same clause,
 // with no contrast word in between. "not sure" is not a negation.
-func Negated(toks []Token, i int) bool {
+func Negated(toks []Token, i int) bool { return negatedBefore(toks, i, i) }
+
+// negatedBefore is Negated counting only negation words before toks[limit].
+func negatedBefore(toks []Token, i, limit int) bool {
 	for j := i - 1; j >= 0 && j >= i-NegationWindow; j-- {
+		if j >= limit {
+			continue
+		}
 		if toks[j].Clause != toks[i].Clause || contrasts[toks[j].Raw] {
 			return false
 		}

@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"slices"
+
+	"github.com/flsps/faqbot/internal/nlu"
+)
+
+// This file is stage 3 of Decide: requests that are not questions, read
+// from the intents' patterns in faq/intents (opt-in, opt-out, help,
+// booking, human).
+
+// route returns the decision of the first intent whose pattern matches
+// toks, in the order opt-in, opt-out, help, booking, human. Opt-in comes
+// first so that a request to be texted again is never read as an opt-out
+// ("i unsubscribed by accident, start texting me again"). A negated match
+// does not count ("please don't stop texting me" is no opt-out). Booking's exceptions ("i'm booked for monday") hide their words
+// from the booking patterns.
+func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool) {
+	ptoks := hide(toks, e.bookingExceptions)
+	for _, g := range []struct {
+		ps   *nlu.PatternSet
+		in   Intent
+		toks []nlu.Token
+	}{{e.optin, IntentOptIn, toks}, {e.optout, IntentOptOut, toks}, {e.help, IntentHelp, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
+		for _, p := range g.ps.Candidates(g.toks) {
+			if p.Find(g.toks, true) >= 0 {
+				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+p.Src), true
+			}
+		}
+	}
+	return Decision{}, false
+}
+
+// hide returns toks with the words of every match of ps hidden; toks
+// itself when nothing matches.
+func hide(toks []nlu.Token, ps []nlu.Pattern) []nlu.Token {
+	out := toks
+	for i := range ps {
+		if s, end := ps[i].Span(out, false); s >= 0 {
+			if &out[0] == &toks[0] {
+				out = slices.Clone(toks)
+			}
+			for k := s; k < end; k++ {
+				out[k].Raw, out[k].Stem = "", ""
+			}
+		}
+	}
+	return out
+}
