@@ -129,4 +129,10 @@ var migrations = []string{
 		created_at {{int}} NOT NULL
 	);
 	CREATE INDEX audit_log_created ON audit_log (created_at)`,
+
+	// 3: web chat hand-off: the mobile number a web-chat patient left for
+	// staff and when they agreed to be texted at it (the consent's wording
+	// is a "contact" event on the conversation).
+	`ALTER TABLE conversations ADD COLUMN contact_phone TEXT NOT NULL DEFAULT '';
+	ALTER TABLE conversations ADD COLUMN text_consent_at {{int}}`,
 }
