@@ -1,5 +1,5 @@
 // Package server wires faqbot's HTTP service: the router (Twilio webhooks,
-// staff console and API, health, metrics), the store, the engine and the
+// web chat, staff console and API, health, metrics), the store, the engine and the
 // background workers (outbox, spool replay, retention).
 package server
 
@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/chat"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/metrics"
@@ -48,6 +49,7 @@ type Server struct {
 	worker  *outbox.Worker
 	spool   *bot.Spool
 	console *staff.Console
+	chat    *chat.Chat
 	metrics *metrics.Metrics
 	sender  *sms.Sender
 	handler http.Handler
@@ -121,7 +123,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.console = staff.New(staff.Options{
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
-		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		CanSend: func() bool { return s.sender != nil }, Wake: s.wake, Now: now,
 	})
 
 	s.worker.OnChange = s.console.Notify
@@ -132,8 +134,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Limiter = ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000)
 	svc.Alerting = bot.Alerting{StaffNumbers: cfg.StaffNumbers, WebhookURL: cfg.StaffWebhookURL,
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
-	svc.Notify = func() { s.worker.Wake(); s.console.Notify() }
+	svc.Notify = func() { s.wake(); s.console.Notify() }
 	s.service = svc
+
+	s.chat = chat.New(chat.Options{
+		Service: svc, Store: st, Spool: s.spool, Origins: cfg.ChatOrigins, PublicURL: cfg.PublicURL,
+		TrustProxy: cfg.TrustProxy, ClinicName: set.Clinic.Name, Log: log, Metrics: s.metrics, Now: now,
+	})
 
 	if cfg.InsecureSkipSignature {
 		log.Warn("!!! Twilio signature checking is OFF (--insecure-skip-signature): anyone can post fake patient messages. Use only for local trials.")
@@ -159,12 +166,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	r.Handle("/metrics", s.metrics.Handler()).Methods(http.MethodGet)
 	r.Handle("/twilio/sms", hook.InboundHandler()).Methods(http.MethodPost)
 	r.Handle("/twilio/status", hook.StatusHandler()).Methods(http.MethodPost)
-	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/staff", http.StatusSeeOther)
-	}).Methods(http.MethodGet)
+	s.chat.Register(r) // the chat API, /chat/widget.js and the demo page at /
 	s.console.Register(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/chat/") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintln(w, `{"error":"no such endpoint"}`)
@@ -177,6 +182,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	})
 	s.handler = recoverPanics(log)(accessLog(log)(r))
 	return s, nil
+}
+
+// wake is called after something was stored that may need delivering: the
+// outbox sends texts, open chat widgets pick up staff replies.
+func (s *Server) wake() {
+	s.worker.Wake()
+	if s.chat != nil {
+		s.chat.Notify()
+	}
 }
 
 // permanent reports errors no retry will fix, from either sender.
@@ -277,9 +291,12 @@ func (s *Server) housekeeping(ctx context.Context) {
 	}
 }
 
-// CloseStreams ends the staff console's event streams, so an HTTP shutdown
-// does not wait on them.
-func (s *Server) CloseStreams() { s.console.Close() }
+// CloseStreams ends the staff console's and the chat's event streams, so an
+// HTTP shutdown does not wait on them.
+func (s *Server) CloseStreams() {
+	s.console.Close()
+	s.chat.Close()
+}
 
 // Close closes the store.
 func (s *Server) Close() error { return s.store.Close() }

@@ -80,7 +80,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, se *sess) {
 		if view == "mine" && !mine {
 			continue
 		}
-		d.Items = append(d.Items, inboxItem{Escalation: e, Patient: patientLabel(e.PatientName, e.Address),
+		d.Items = append(d.Items, inboxItem{Escalation: e, Patient: patientLabel(e.PatientName, e.TextAddress()),
 			Urgent: e.Priority == store.PriorityUrgent && e.Status != store.EscResolved, Mine: mine,
 			Preview: preview(e.MessageBody, 140)})
 	}
@@ -187,8 +187,9 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 	if err != nil {
 		return nil, err
 	}
-	d := &escData{E: e, Conv: conv, Patient: patientLabel(conv.Name, conv.Address),
-		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend(), Outcomes: outcomeOpts}
+	// A web-chat reply reaches the chat without Twilio.
+	d := &escData{E: e, Conv: conv, Patient: patientLabel(conv.Name, conv.TextAddress()),
+		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend() || conv.Channel == store.ChannelWeb, Outcomes: outcomeOpts}
 	names := map[int64]string{}
 	staffName := func(id *int64) string {
 		if id == nil {
@@ -218,7 +219,8 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		}
 		// Still on its way: queued anywhere, or a staff text sent but not yet
 		// reported delivered (bot replies go out in TwiML: "sent" is final).
-		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent))
+		// A web chat without a number has no delivery report: "sent" is final.
+		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent && conv.TextAddress() != ""))
 		d.Items = append(d.Items, it)
 	}
 	for _, ev := range evs {
@@ -251,6 +253,8 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 			it.Type, it.Text = "optout", "Patient opted out of text messages"
 		case store.EventOptedIn:
 			it.Type, it.Text = "alert", "Patient opted back in to text messages"
+		case store.EventContact:
+			it.Type, it.Text = "alert", "Web chat: "+ev.Body
 		default:
 			it.Text = ev.Kind + " " + ev.Body
 		}
@@ -375,7 +379,7 @@ func (c *Console) act(ctx context.Context, a actor, id int64, action string, in 
 			return actionResult{code: "err_resolved"}
 		case held():
 			return actionResult{code: "err_claimed"}
-		case !c.canSend():
+		case !c.canSend() && e.Channel != store.ChannelWeb:
 			return actionResult{code: "err_cannot_send"}
 		}
 		conv, err := c.o.Store.ConversationByID(ctx, e.ConversationID)

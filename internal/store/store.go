@@ -185,6 +185,15 @@ type Escalation struct {
 	ContactPhone string `json:"contact_phone"`
 }
 
+// TextAddress is the number texts to this escalation's patient go to (see
+// Conversation.TextAddress), or "".
+func (e *Escalation) TextAddress() string {
+	if e.Channel != ChannelWeb {
+		return e.Address
+	}
+	return e.ContactPhone
+}
+
 // Event is an entry on a conversation's timeline besides its messages.
 type Event struct {
 	ID             int64     `json:"id"`
