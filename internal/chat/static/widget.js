@@ -125,7 +125,7 @@
     '.primary{background:#0b5394;border-color:#0b5394;color:#fff;font-weight:600}',
     '.primary:hover{background:#08406f}',
     '.compose{display:flex;gap:8px;align-items:flex-end;margin:0;padding:10px 12px;border-top:1px solid #dfe3e8;background:#fff}',
-    '.compose textarea{flex:1;min-height:44px;max-height:120px;padding:10px 12px;border:1px solid #8a96a3;border-radius:10px;resize:none;background:#fff}',
+    '.compose textarea{flex:1;height:44px;min-height:44px;max-height:120px;padding:10px 12px;border:1px solid #8a96a3;border-radius:10px;resize:none;background:#fff}',
     '.send{min-height:44px}',
     '.status{margin:0;padding:0 16px 8px;font-size:13px;color:#a4000f;background:#fff}',
     '.status:empty{display:none}',
@@ -300,15 +300,24 @@
   panel.addEventListener('keydown', function (e) {
     if (e.key === 'Escape') { e.preventDefault(); close(); }
   });
+  // Enter sends, Shift+Enter starts a new line. (A line break that still
+  // arrives for a plain Enter, as synthetic key events can deliver, is
+  // dropped too.)
+  var enterSent = false;
   text.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
+      enterSent = true;
       compose.requestSubmit ? compose.requestSubmit() : submit(e);
     }
   });
+  text.addEventListener('beforeinput', function (e) {
+    if (enterSent && (e.inputType === 'insertLineBreak' || e.inputType === 'insertParagraph')) e.preventDefault();
+  });
+  text.addEventListener('keyup', function (e) { if (e.key === 'Enter') enterSent = false; });
   text.addEventListener('input', function () {
-    text.style.height = 'auto';
-    text.style.height = Math.min(text.scrollHeight, 120) + 'px';
+    text.style.height = '';
+    if (text.scrollHeight > text.clientHeight) text.style.height = Math.min(text.scrollHeight + 2, 120) + 'px';
   });
 
   function newId() {
@@ -362,7 +371,7 @@
     }).then(function () {
       state.busy = false;
       send.disabled = false;
-      text.focus();
+      if (contact.hidden) text.focus();
     });
   }
   compose.addEventListener('submit', submit);
