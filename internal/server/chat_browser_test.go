@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -49,7 +50,7 @@ func chatScreenshot(t *testing.T, name string, png []byte) {
 // reload (and is texted to the number through the local Twilio server).
 // Along the way: keyboard use (Enter sends, Escape closes and returns
 // focus), the page's styles and the widget's do not mix, Spanish follows the
-// patient's first message, and a phone-sized screen gets a full-screen
+// browser's language or the patient's first message, and a phone-sized screen gets a full-screen
 // panel with no sideways scrolling.
 func TestBrowserWebChat(t *testing.T) {
 	ctx0 := context.Background()
@@ -212,6 +213,17 @@ func TestBrowserWebChat(t *testing.T) {
 	)
 	browsertest.WaitJS(t, esCtx, "a Spanish answer and a Spanish widget",
 		widgetJS(`R.querySelectorAll('.m-bot .b').length === 2 && R.querySelector('.m-bot:last-child .b').textContent.includes('meses') && R.getElementById('text').placeholder === 'Escriba su pregunta…' && R.querySelector('.w').getAttribute('lang') === 'es'`))
+
+	// A browser set to Spanish gets the widget in Spanish from the start.
+	esBrowser, closeESBrowser := chromedp.NewContext(ctx)
+	defer closeESBrowser()
+	browsertest.Do(t, esBrowser, "start tab")
+	ua := browsertest.Run(t, esBrowser, "user agent", chromedp.Evaluate[string](`navigator.userAgent`))
+	if _, err := chromedp.Call(esBrowser, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: "es-US"}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Do(t, esBrowser, "open demo page", chromedp.Navigate(base+"/"))
+	browsertest.WaitJS(t, esBrowser, "a Spanish widget", widgetJS(`R.querySelector('.launcher').getAttribute('aria-label') === 'Chatee con nosotros'`))
 
 	if n := dialogs.Load(); n != 0 {
 		t.Errorf("the pages opened %d JavaScript dialogs", n)

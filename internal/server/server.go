@@ -137,9 +137,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Notify = func() { s.wake(); s.console.Notify() }
 	s.service = svc
 
+	// A chat session may send as much as one texting patient
+	// (FAQBOT_SENDER_RATE/BURST); the chat says so with a 429 and a reason
+	// rather than leaving the bot silent.
 	s.chat = chat.New(chat.Options{
 		Service: svc, Store: st, Spool: s.spool, Origins: cfg.ChatOrigins, PublicURL: cfg.PublicURL,
 		TrustProxy: cfg.TrustProxy, ClinicName: set.Clinic.Name, Log: log, Metrics: s.metrics, Now: now,
+		SessionLimiter: ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000),
 	})
 
 	if cfg.InsecureSkipSignature {
