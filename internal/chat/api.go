@@ -36,7 +36,8 @@ type messageRequest struct {
 // messageResponse answers it. Reply is "" when the bot stays quiet, with
 // Silent saying why (staff are handling the conversation, the patient opted
 // out, too many messages); AskContact asks the widget to offer the hand-off
-// form (the patient wants a booking or a person and has left no number).
+// form (the patient wants a booking or a person, or staff are to follow up
+// on a question, and no number was left).
 type messageResponse struct {
 	Session    string `json:"session"`
 	Reply      string `json:"reply"`
@@ -104,7 +105,11 @@ func (c *Chat) postMessage(w http.ResponseWriter, r *http.Request) {
 	if out.Duplicate {
 		resp.Silent = ""
 	}
-	if d.Intent == bot.IntentBooking || d.Intent == bot.IntentHuman {
+	// Staff can only follow up with a patient who may leave the page if
+	// they have a number: ask when the patient wants a booking or a person,
+	// or was told staff will follow up on a question.
+	switch d.Intent {
+	case bot.IntentBooking, bot.IntentHuman, bot.IntentUnknown:
 		resp.AskContact = out.Conversation == nil || out.Conversation.TextConsentAt == nil
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -59,7 +60,7 @@ func newEnv(t *testing.T, o options) *env {
 	now := func() time.Time { return t0 }
 	st.SetClock(now)
 	svc := bot.NewService(st, bot.NewEngine(set))
-	svc.Now = now
+	svc.Now, svc.Log = now, slog.New(slog.DiscardHandler)
 	e := &env{t: t, st: st, svc: svc, spool: &bot.Spool{Dir: filepath.Join(dir, "spool")}}
 	e.chat = chat.New(chat.Options{
 		Service: svc, Store: st, Spool: e.spool, Origins: o.origins, ClinicName: set.Clinic.Name, Now: now,
@@ -173,6 +174,9 @@ func TestSameDecisionAsSMS(t *testing.T) {
 	if es.Lang != "es" || es.FAQID != "botox-duration" || !strings.Contains(es.Reply, "meses") {
 		t.Errorf("Spanish: %+v", es)
 	}
+	if u := e.send("", "how much does botox cost"); u.Intent != "unknown" || !u.Escalated || !u.AskContact {
+		t.Errorf("staff are to follow up on a question, but no contact details asked: %+v", u)
+	}
 	// A session with no messages yet has an empty history.
 	if h := e.history(strings.Repeat("A", 32)); len(h.Messages) != 0 {
 		t.Errorf("unknown session history: %+v", h)
@@ -211,6 +215,9 @@ func TestHandOff(t *testing.T) {
 	e := newEnv(t, options{})
 	ctx := context.Background()
 	r := e.send("", "how long does botox last")
+	if r.AskContact {
+		t.Errorf("an answered question asked for contact details: %+v", r)
+	}
 	b := e.send(r.Session, "i want to book an appointment")
 	if b.Intent != "booking" || !b.Escalated || !b.AskContact {
 		t.Fatalf("booking: %+v", b)
