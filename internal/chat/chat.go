@@ -126,12 +126,18 @@ func (c *Chat) Register(r *mux.Router) {
 	api.HandleFunc("/messages", c.history).Methods(http.MethodGet)
 	api.HandleFunc("/contact", c.postContact).Methods(http.MethodPost)
 	api.HandleFunc("/events", c.events).Methods(http.MethodGet)
+	allow := map[string]string{"/chat/v1/messages": "GET, POST", "/chat/v1/contact": "POST", "/chat/v1/events": "GET"}
 	api.PathPrefix("/").HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions {
+		methods, known := allow[r.URL.Path]
+		switch {
+		case r.Method == http.MethodOptions && known:
 			w.WriteHeader(http.StatusNoContent) // a preflight cors has answered
-			return
+		case known:
+			w.Header().Set("Allow", methods)
+			writeError(w, http.StatusMethodNotAllowed, r.URL.Path+" takes "+methods)
+		default:
+			writeError(w, http.StatusNotFound, "no such chat endpoint")
 		}
-		writeError(w, http.StatusNotFound, "no such chat endpoint")
 	})
 	r.HandleFunc("/chat/widget.js", c.widget).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", c.demo).Methods(http.MethodGet, http.MethodHead)

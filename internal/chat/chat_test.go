@@ -331,6 +331,7 @@ func TestRefusals(t *testing.T) {
 		{"contact no name", "POST", "/chat/v1/contact", "application/json", `{"session":"` + sess + `","name":" ","phone":"5615550142","consent":true}`, 422, "name"},
 		{"contact unknown session", "POST", "/chat/v1/contact", "application/json", `{"session":"` + strings.Repeat("B", 32) + `","name":"Ann","phone":"5615550142","consent":true}`, 404, "session"},
 		{"unknown endpoint", "GET", "/chat/v1/nope", "", "", 404, "no such"},
+		{"wrong method", "DELETE", "/chat/v1/messages", "", "", 405, "GET, POST"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
