@@ -450,3 +450,30 @@ func TestWidgetAndDemo(t *testing.T) {
 		t.Errorf("demo page: %s %.200s", resp.Header.Get("Content-Type"), page)
 	}
 }
+
+// TestStreamsAreBounded: one address cannot hold more than a handful of
+// event streams open.
+func TestStreamsAreBounded(t *testing.T) {
+	e := newEnv(t, options{})
+	r := e.send("", "hello")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := 0; ; i++ {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/chat/v1/events?session="+r.Session, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			resp.Body.Close()
+			if i != 10 {
+				t.Fatalf("stream %d refused, want the 11th", i+1)
+			}
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || i > 10 {
+			t.Fatalf("stream %d: %d", i+1, resp.StatusCode)
+		}
+	}
+}

@@ -15,22 +15,41 @@ import (
 type hub struct {
 	mu     sync.Mutex
 	subs   map[chan struct{}]struct{}
+	per    map[string]int // open streams per client address
 	done   chan struct{}
 	closed bool
 }
 
-func newHub() *hub { return &hub{subs: map[chan struct{}]struct{}{}, done: make(chan struct{})} }
+// Bounds on open streams: per client address (a household's tabs) and in
+// all, so idle connections cannot pile up.
+const (
+	maxStreamsPerAddr = 10
+	maxStreams        = 5000
+)
 
-func (h *hub) subscribe() (chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
+func newHub() *hub {
+	return &hub{subs: map[chan struct{}]struct{}{}, per: map[string]int{}, done: make(chan struct{})}
+}
+
+// subscribe registers a stream from a client address; ok is false when the
+// address or the server has too many open already.
+func (h *hub) subscribe(addr string) (ch chan struct{}, unsubscribe func(), ok bool) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.per[addr] >= maxStreamsPerAddr || len(h.subs) >= maxStreams {
+		return nil, nil, false
+	}
+	ch = make(chan struct{}, 1)
 	h.subs[ch] = struct{}{}
-	h.mu.Unlock()
+	h.per[addr]++
 	return ch, func() {
 		h.mu.Lock()
+		defer h.mu.Unlock()
 		delete(h.subs, ch)
-		h.mu.Unlock()
-	}
+		if h.per[addr]--; h.per[addr] <= 0 {
+			delete(h.per, addr)
+		}
+	}, true
 }
 
 func (h *hub) notify() {
@@ -74,6 +93,14 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) {
 		after = id
 	}
 	addr := address(session)
+	ch, unsubscribe, ok := c.hub.subscribe(c.clientAddr(r))
+	if !ok {
+		c.reject("too_many_streams")
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusTooManyRequests, "too many open chat streams from this address")
+		return
+	}
+	defer unsubscribe()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -81,8 +108,6 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	ch, unsubscribe := c.hub.subscribe()
-	defer unsubscribe()
 	write := func(s string) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // not every writer supports it
 		if _, err := fmt.Fprint(w, s); err != nil {
