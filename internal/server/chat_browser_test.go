@@ -192,6 +192,14 @@ func TestBrowserWebChat(t *testing.T) {
 	browsertest.Do(t, ctx, "escape", chromedp.SendKeys(shadow("#text"), "\x1b"))
 	browsertest.WaitJS(t, ctx, "closed panel", widgetJS(`R.getElementById('panel').hidden && R.activeElement === R.querySelector('.launcher') && R.querySelector('.launcher').getAttribute('aria-expanded') === 'false'`))
 
+	// With the panel closed, another staff reply marks the button.
+	browsertest.Do(t, staffCtx, "second reply",
+		chromedp.WaitVisible(chromedp.ID("reply-body")),
+		chromedp.SendKeys(chromedp.ID("reply-body"), "Reply YES to confirm."),
+		chromedp.Click(chromedp.ID("send-reply")),
+	)
+	browsertest.WaitJS(t, ctx, "the unread mark", widgetJS(`R.querySelector('.launcher').classList.contains('unread') && R.querySelector('.launcher').getAttribute('aria-label') === 'Chat with us (New message)'`))
+
 	// A phone-sized screen: the open panel fills it, nothing scrolls
 	// sideways.
 	browsertest.Do(t, ctx, "phone", chromedp.EmulateViewport(390, 844), chromedp.Click(shadow(".launcher")))

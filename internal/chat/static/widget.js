@@ -142,7 +142,7 @@
     '<div class="w">' +
     '<button class="launcher" type="button" aria-expanded="false" aria-controls="panel">' +
     '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
-    '<span class="lt"></span><span class="dot"></span><span class="sr unread-text"></span></button>' +
+    '<span class="lt"></span><span class="dot"></span></button>' +
     '<section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden>' +
     '<header><h2 id="title"></h2><button class="close" type="button">\u00d7</button></header>' +
     '<p class="notice" id="notice"></p>' +
@@ -188,9 +188,9 @@
   var contact = $('contact'), status = $('status');
 
   function applyLang() {
+    var unread = launcher.classList.contains('unread');
     root.querySelector('.lt').textContent = t('open');
-    launcher.setAttribute('aria-label', t('open'));
-    root.querySelector('.unread-text').textContent = launcher.classList.contains('unread') ? ', ' + t('unread') : '';
+    launcher.setAttribute('aria-label', t('open') + (unread ? ' (' + t('unread') + ')' : ''));
     $('title').textContent = t('title');
     root.querySelector('.close').setAttribute('aria-label', t('close'));
     $('notice').textContent = t('emergency');
