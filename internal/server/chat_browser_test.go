@@ -210,6 +210,13 @@ func TestBrowserWebChat(t *testing.T) {
 	chatScreenshot(t, "chat-phone.png", browsertest.Run(t, ctx, "phone screenshot", chromedp.CaptureScreenshot()))
 	browsertest.Do(t, ctx, "wide again", chromedp.EmulateViewport(1280, 900))
 
+	// A reload (or the next page of the site) in the same tab keeps the
+	// conversation.
+	browsertest.Do(t, ctx, "reload", chromedp.Reload())
+	browsertest.WaitJS(t, ctx, "the widget", widgetJS(`R.querySelector('.launcher') !== null`))
+	browsertest.Do(t, ctx, "reopen", chromedp.Click(shadow(".launcher")))
+	browsertest.WaitJS(t, ctx, "the restored thread", widgetJS(`R.querySelectorAll('.m-staff').length === 2 && R.querySelectorAll('.m-patient').length === 2 && R.getElementById('contact').hidden`))
+
 	// Spanish: a new tab is a new session; the first message decides.
 	esCtx, closeES := chromedp.NewContext(ctx)
 	defer closeES()
