@@ -195,7 +195,7 @@ func TestBrowserWebChat(t *testing.T) {
 	// With the panel closed, another staff reply marks the button.
 	browsertest.Do(t, staffCtx, "second reply",
 		chromedp.WaitVisible(chromedp.ID("reply-body")),
-		chromedp.SendKeys(chromedp.ID("reply-body"), "Reply YES to confirm."),
+		chromedp.SendKeys(chromedp.ID("reply-body"), "We will send a reminder the day before."),
 		chromedp.Click(chromedp.ID("send-reply")),
 	)
 	browsertest.WaitJS(t, ctx, "the unread mark", widgetJS(`R.querySelector('.launcher').classList.contains('unread') && R.querySelector('.launcher').getAttribute('aria-label') === 'Chat with us (New message)'`))
