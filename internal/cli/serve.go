@@ -83,7 +83,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	wg.Go(func() { srv.Run(workers) })
 
 	log.Info("faqbot listening", "addr", ln.Addr().String(), "faq", cfg.FAQDir, "data", cfg.DataDir,
-		"staff_console", "http://"+displayAddr(ln.Addr())+"/staff")
+		"staff_console", "http://"+displayAddr(ln.Addr())+"/staff", "chat_demo", "http://"+displayAddr(ln.Addr())+"/")
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -45,6 +45,8 @@ type Config struct {
 
 	Retention time.Duration
 
+	ChatOrigins []string // web pages allowed to embed the chat widget
+
 	LogFormat     string
 	LogLevel      string
 	LogBodies     bool
@@ -136,6 +138,7 @@ var options = []option{
 	{"handoff-timeout", "FAQBOT_HANDOFF_TIMEOUT", "4h", kDuration, "how long a claimed escalation silences the bot for that patient (0: until resolved)", duration(func(c *Config) *time.Duration { return &c.HandoffTimeout })},
 	{"session-idle", "FAQBOT_SESSION_IDLE", "2h", kDuration, "staff sessions end after this long without activity", duration(func(c *Config) *time.Duration { return &c.SessionIdle })},
 	{"cookie-secure", "FAQBOT_COOKIE_SECURE", "auto", kString, "Secure flag on staff cookies: auto (on with an https public URL or behind a trusted proxy, off for plain-http local trials), true or false", str(func(c *Config) *string { return &c.CookieSecure })},
+	{"chat-origins", "FAQBOT_CHAT_ORIGINS", "", kList, "comma-separated origins of the websites that may embed the chat widget (https://www.example.com; * for any); the server's own origin always may", func(c *Config, v string) error { c.ChatOrigins = splitList(v); return nil }},
 	{"retention", "FAQBOT_RETENTION", "0", kDuration, "delete conversations idle longer than this, daily (e.g. 365d; 0 keeps everything)", duration(func(c *Config) *time.Duration { return &c.Retention })},
 	{"log-format", "FAQBOT_LOG_FORMAT", "json", kString, "log format: json or text", str(func(c *Config) *string { return &c.LogFormat })},
 	{"log-level", "FAQBOT_LOG_LEVEL", "info", kString, "log level: debug, info, warn, error", str(func(c *Config) *string { return &c.LogLevel })},
@@ -256,6 +259,17 @@ func (c *Config) validate() error {
 	}
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || u.Host == "" {
 		errs = append(errs, fmt.Errorf("FAQBOT_TWILIO_API_URL: want an absolute URL, got %q", c.TwilioAPIURL))
+	}
+	for i, o := range c.ChatOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("FAQBOT_CHAT_ORIGINS: want origins like https://www.example.com (scheme and host, no path), got %q", o))
+			continue
+		}
+		c.ChatOrigins[i] = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
 	for _, n := range c.StaffNumbers {
 		if !phone.IsE164(n) {

@@ -140,3 +140,20 @@ func TestBindFollowsEnvThenFlag(t *testing.T) {
 		t.Fatalf("bad env value: %v", err)
 	}
 }
+
+func TestChatOrigins(t *testing.T) {
+	c, _, err := Parse("serve", nil, env(map[string]string{"FAQBOT_CHAT_ORIGINS": "https://WWW.Example.com/, http://localhost:3000,*"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://www.example.com", "http://localhost:3000", "*"}
+	if strings.Join(c.ChatOrigins, " ") != strings.Join(want, " ") {
+		t.Fatalf("ChatOrigins = %q, want %q", c.ChatOrigins, want)
+	}
+	for _, bad := range []string{"www.example.com", "https://example.com/page", "ftp://example.com"} {
+		_, _, err := Parse("serve", nil, env(map[string]string{"FAQBOT_CHAT_ORIGINS": bad}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "FAQBOT_CHAT_ORIGINS") {
+			t.Errorf("%q: got %v", bad, err)
+		}
+	}
+}

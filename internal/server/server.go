@@ -1,5 +1,5 @@
 // Package server wires faqbot's HTTP service: the router (Twilio webhooks,
-// staff console and API, health, metrics), the store, the engine and the
+// web chat, staff console and API, health, metrics), the store, the engine and the
 // background workers (outbox, spool replay, retention).
 package server
 
@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/flsps/faqbot/internal/bot"
+	"github.com/flsps/faqbot/internal/chat"
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/insight"
@@ -49,6 +50,7 @@ type Server struct {
 	log      *slog.Logger
 	store    *store.SQL
 	reloader *reload.Reloader
+	chat     *chat.Chat
 	service  *bot.Service
 	worker   *outbox.Worker
 	spool    *bot.Spool
@@ -131,7 +133,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.console = staff.New(staff.Options{
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
-		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		CanSend: func() bool { return s.sender != nil }, Wake: s.wake, Now: now,
 		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
 		Report:      s.report,
 	})
@@ -144,7 +146,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Limiter = ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000)
 	svc.Alerting = bot.Alerting{StaffNumbers: cfg.StaffNumbers, WebhookURL: cfg.StaffWebhookURL,
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
-	svc.Notify = func() { s.worker.Wake(); s.console.Notify() }
+	svc.Notify = func() { s.wake(); s.console.Notify() }
 	svc.LLM = llm.FromSettings(cfg, log, s.metrics)
 	if svc.LLM != nil {
 		log.Info("LLM on: answers are fact-checked before they are sent", "base_url", cfg.LLMBaseURL, "model", cfg.LLMModel,
@@ -160,6 +162,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("register reload metrics: %w", err)
 	}
+
+	// A chat session may send as much as one texting patient
+	// (FAQBOT_SENDER_RATE/BURST); the chat says so with a 429 and a reason
+	// rather than leaving the bot silent.
+	s.chat = chat.New(chat.Options{
+		Service: svc, Store: st, Spool: s.spool, Origins: cfg.ChatOrigins, PublicURL: cfg.PublicURL,
+		TrustProxy: cfg.TrustProxy, ClinicName: set.Clinic.Name, Log: log, Metrics: s.metrics, Now: now,
+		SessionLimiter: ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000),
+	})
 
 	if cfg.InsecureSkipSignature {
 		log.Warn("!!! Twilio signature checking is OFF (--insecure-skip-signature): anyone can post fake patient messages. Use only for local trials.")
@@ -185,12 +196,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	r.Handle("/metrics", s.metrics.Handler()).Methods(http.MethodGet)
 	r.Handle("/twilio/sms", hook.InboundHandler()).Methods(http.MethodPost)
 	r.Handle("/twilio/status", hook.StatusHandler()).Methods(http.MethodPost)
-	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/staff", http.StatusSeeOther)
-	}).Methods(http.MethodGet)
+	s.chat.Register(r) // the chat API, /chat/widget.js and the demo page at /
 	s.console.Register(r)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/chat/") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintln(w, `{"error":"no such endpoint"}`)
@@ -209,6 +218,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 func (s *Server) report(ctx context.Context, from, to time.Time) (*insight.Report, error) {
 	set := s.service.Engine().Set()
 	return insight.Build(ctx, s.store, set, set.Clinic.Location(), from, to, 0)
+}
+
+// wake is called after something was stored that may need delivering: the
+// outbox sends texts, open chat widgets pick up staff replies.
+func (s *Server) wake() {
+	s.worker.Wake()
+	if s.chat != nil {
+		s.chat.Notify()
+	}
 }
 
 // permanent reports errors no retry will fix, from either sender.
@@ -338,9 +356,12 @@ func (s *Server) housekeeping(ctx context.Context) {
 	}
 }
 
-// CloseStreams ends the staff console's event streams, so an HTTP shutdown
-// does not wait on them.
-func (s *Server) CloseStreams() { s.console.Close() }
+// CloseStreams ends the staff console's and the chat's event streams, so an
+// HTTP shutdown does not wait on them.
+func (s *Server) CloseStreams() {
+	s.console.Close()
+	s.chat.Close()
+}
 
 // Close closes the store.
 func (s *Server) Close() error { return s.store.Close() }

@@ -126,7 +126,7 @@ func (c *Console) act(ctx context.Context, a actor, id int64, action string, in 
 			return actionResult{code: "err_resolved"}
 		case heldByOther:
 			return claimed
-		case !c.canSend():
+		case !c.canSend() && e.Channel != store.ChannelWeb:
 			return actionResult{code: "err_cannot_send"}
 		}
 		conv, err := c.o.Store.ConversationByID(ctx, e.ConversationID)

@@ -90,7 +90,7 @@ type APIEscalationDetail struct {
 func ToAPIEscalation(e *store.Escalation) APIEscalation {
 	out := APIEscalation{ID: e.ID, Kind: e.Kind, Priority: e.Priority, Status: e.Status,
 		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt, ConversationID: e.ConversationID, Channel: e.Channel,
-		Patient: maskAddress(e.Address), PatientName: e.PatientName, ClaimedByID: e.ClaimedBy,
+		Patient: maskAddress(e.TextAddress()), PatientName: e.PatientName, ClaimedByID: e.ClaimedBy,
 		ClaimedAt: e.ClaimedAt, ResolvedAt: e.ResolvedAt, Outcome: e.Outcome, Message: e.MessageBody,
 		URL: "/staff/escalations/" + strconv.FormatInt(e.ID, 10)}
 	if e.ClaimedByName != "" {
@@ -225,8 +225,8 @@ func (c *Console) apiGet(w http.ResponseWriter, r *http.Request, tok *store.APIT
 		c.apiServerError(w, "get", err)
 		return
 	}
-	d := APIEscalationDetail{APIEscalation: ToAPIEscalation(e), PatientPhone: dialNumber(conv.Address), Conversation: APIConversation{
-		ID: conv.ID, Channel: conv.Channel, Patient: maskAddress(conv.Address), PatientName: conv.Name,
+	d := APIEscalationDetail{APIEscalation: ToAPIEscalation(e), PatientPhone: dialNumber(conv.TextAddress()), Conversation: APIConversation{
+		ID: conv.ID, Channel: conv.Channel, Patient: maskAddress(conv.TextAddress()), PatientName: conv.Name,
 		OptedOut: conv.OptedOut, Messages: []APIMessage{}, Events: []APIEvent{}}}
 	for _, m := range msgs {
 		d.Conversation.Messages = append(d.Conversation.Messages, APIMessage{ID: m.ID, Direction: m.Direction,

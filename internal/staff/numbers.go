@@ -10,15 +10,26 @@ import (
 // logs that may sit on a shared screen; shown in full, with a call link,
 // only on the conversation page, where each opening is audited.
 
-// maskAddress shows a patient's number as its last four digits ("•••0142").
+// maskAddress shows a patient's number as its last four digits ("•••0142");
+// "" for no number (a web-chat visitor who left none).
 func maskAddress(addr string) string {
+	if addr == "" {
+		return ""
+	}
 	return "•••" + phone.Last4(addr)
 }
 
-// patientLabel is "Name · •••0142" or just the masked number.
+// patientLabel is "Name · •••0142", just the masked number, or "Web
+// visitor" for a web-chat patient who left no number.
 func patientLabel(name, addr string) string {
 	m := maskAddress(addr)
-	if n := strings.TrimSpace(name); n != "" {
+	n := strings.TrimSpace(name)
+	switch {
+	case m == "" && n == "":
+		return "Web visitor"
+	case m == "":
+		return n
+	case n != "":
 		return n + " · " + m
 	}
 	return m

@@ -163,7 +163,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, se *sess) {
 	for _, it := range list {
 		mine := it.ClaimedBy != nil && *it.ClaimedBy == se.user.ID
 		resolved := it.Status == store.EscResolved
-		item := inboxItem{InboxItem: it, Patient: patientLabel(it.PatientName, it.Address),
+		item := inboxItem{InboxItem: it, Patient: patientLabel(it.PatientName, it.TextAddress()),
 			Urgent: it.Priority == store.PriorityUrgent && !resolved, Mine: mine,
 			Replied: !resolved && it.PatientReplied(), Preview: preview(it.MessageBody, 140)}
 		item.Unread = item.Replied && it.Unread()
@@ -333,10 +333,10 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 	for _, it := range outbox {
 		delivery[*it.MessageID] = it
 	}
-	d := &escData{E: e, Conv: conv, Patient: patientLabel(conv.Name, conv.Address),
-		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend(), Outcomes: outcomeOpts,
+	d := &escData{E: e, Conv: conv, Patient: patientLabel(conv.Name, conv.TextAddress()),
+		Mine: e.ClaimedBy != nil && *e.ClaimedBy == userID, CanSend: c.canSend() || conv.Channel == store.ChannelWeb, Outcomes: outcomeOpts,
 		Replies: c.replies.list()}
-	if n := dialNumber(conv.Address); n != "" {
+	if n := dialNumber(conv.TextAddress()); n != "" {
 		// Safe as a URL: "tel:+" and digits only (dialNumber checked).
 		d.Phone, d.TelURL = displayNumber(n), template.URL("tel:"+n)
 	}
@@ -370,7 +370,7 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 		}
 		// Still on its way: queued anywhere, or a staff text sent but not yet
 		// reported delivered (bot replies go out in TwiML: "sent" is final).
-		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent))
+		it.Pending = it.Type != "in" && (m.Status == store.MsgQueued || (it.Type == "staff" && m.Status == store.MsgSent && conv.TextAddress() != ""))
 		if it.Type != "in" {
 			it.StatusText = deliveryText(m, delivery[m.ID])
 		}
@@ -417,6 +417,8 @@ func (c *Console) loadEscalation(ctx context.Context, id, userID int64) (*escDat
 			}
 		case store.EventOptedIn:
 			it.Type, it.Text = "alert", "Patient opted back in to text messages"
+		case store.EventContact:
+			it.Type, it.Text = "alert", "Web chat: "+ev.Body
 		default:
 			it.Text = ev.Kind + " " + ev.Body
 		}

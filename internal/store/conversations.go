@@ -3,27 +3,34 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/flsps/faqbot/internal/phone"
 )
 
-const conversationCols = `id, channel, address, name, lang, last_faq_id, opted_out, opted_out_at, created_at, updated_at`
+const conversationCols = `id, channel, address, name, lang, last_faq_id, opted_out, opted_out_at, created_at, updated_at,
+	contact_phone, text_consent_at`
 
 func scanConversation(sc scanner) (*Conversation, error) {
 	var (
 		c              Conversation
 		optedOutAt     sql.NullInt64
+		consentAt      sql.NullInt64
 		optedOut       int
 		created, updat int64
 	)
 	if err := sc.Scan(&c.ID, &c.Channel, &c.Address, &c.Name, &c.Lang, &c.LastFAQID,
-		&optedOut, &optedOutAt, &created, &updat); err != nil {
+		&optedOut, &optedOutAt, &created, &updat, &c.ContactPhone, &consentAt); err != nil {
 		return nil, err
 	}
 	c.OptedOut = optedOut != 0
 	c.OptedOutAt = timePtr(optedOutAt)
 	c.CreatedAt = fromMS(created)
 	c.UpdatedAt = fromMS(updat)
+	c.TextConsentAt = timePtr(consentAt)
 	return &c, nil
 }
 
@@ -58,6 +65,38 @@ func (s *SQL) SetConversationName(ctx context.Context, id int64, name string) er
 			name, s.nowMS(), id)
 		return affected(res, err, "set conversation name")
 	})
+}
+
+// SetChatContact records what a web-chat patient left for staff to reach
+// them: their name (the conversation's Name), a mobile number in E.164 and
+// the words of the consent to be texted they agreed to, which is kept as a
+// "contact" event on the timeline with the time they agreed. Giving them
+// again replaces the name and number and records a new event. It returns
+// the conversation as it is now.
+func (s *SQL) SetChatContact(ctx context.Context, id int64, name, number, consent string) (*Conversation, error) {
+	if strings.TrimSpace(name) == "" || number == "" || strings.TrimSpace(consent) == "" {
+		return nil, errors.New("store: set chat contact: name, number and consent are required")
+	}
+	var conv *Conversation
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		now := s.nowMS()
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET name = ?, contact_phone = ?, text_consent_at = ?, updated_at = ?
+			WHERE id = ? AND channel = ?`), name, number, now, now, id, ChannelWeb)
+		if err := affected(res, err, "set chat contact"); err != nil {
+			return err
+		}
+		body := fmt.Sprintf("%s left mobile %s and agreed to be texted: %q", name, phone.Mask(number), consent)
+		if err := s.insertEvent(ctx, tx, &Event{ConversationID: id, Kind: EventContact, ActorName: AuthorPatient,
+			Body: body, CreatedAt: fromMS(now)}); err != nil {
+			return err
+		}
+		conv, err = s.conversationByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return conv, nil
 }
 
 // touchConversation records activity on a conversation (Purge keys on it).

@@ -10,7 +10,7 @@ import (
 
 const escalationSelect = `SELECT e.id, e.conversation_id, e.message_id, e.kind, e.priority, e.status,
 	e.claimed_by, e.claimed_by_name, e.claimed_at, e.resolved_at, e.outcome, e.created_at, e.updated_at,
-	c.channel, c.address, c.name, COALESCE(m.body, '')
+	c.channel, c.address, c.name, COALESCE(m.body, ''), c.contact_phone
 	FROM escalations e
 	JOIN conversations c ON c.id = e.conversation_id
 	LEFT JOIN messages m ON m.id = e.message_id`
@@ -26,7 +26,7 @@ func scanEscalation(sc scanner) (*Escalation, error) {
 	)
 	if err := sc.Scan(&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
 		&claimedBy, &e.ClaimedByName, &claimedAt, &resolv, &e.Outcome, &created, &updated,
-		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody); err != nil {
+		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody, &e.ContactPhone); err != nil {
 		return nil, err
 	}
 	e.MessageID = idPtr(msgID)
@@ -278,8 +278,11 @@ func (s *SQL) QueueOutbound(ctx context.Context, conversationID int64, author, b
 }
 
 // queueOutbound inserts a queued outbound message and, for Twilio channels
-// (sms, whatsapp), its "sms" outbox item. Web-chat messages need no
-// delivery: they are stored as "sent" and the chat client fetches them.
+// (sms, whatsapp), its "sms" outbox item. A web-chat message is in the chat
+// as soon as it is stored (the widget reads it from there); when the patient
+// left a mobile number and agreed to be texted (SetChatContact) it is also
+// texted to that number, unless the number opted out of texts, and its
+// status is then the text's.
 func (s *SQL) queueOutbound(ctx context.Context, tx *sql.Tx, convID int64, author string, staffID, escID *int64, body string) (*Message, error) {
 	if strings.TrimSpace(body) == "" {
 		return nil, errors.New("store: queue outbound: empty body")
@@ -291,17 +294,29 @@ func (s *SQL) queueOutbound(ctx context.Context, tx *sql.Tx, convID int64, autho
 	if conv.OptedOut {
 		return nil, ErrOptedOut
 	}
+	textTo := conv.TextAddress()
+	if conv.Channel == ChannelWeb && textTo != "" {
+		var out int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT opted_out FROM conversations WHERE channel = ? AND address = ?`),
+			ChannelSMS, textTo).Scan(&out)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("store: queue outbound: %w", err)
+		}
+		if out != 0 {
+			textTo = ""
+		}
+	}
 	now := s.at(s.now())
 	m := &Message{ConversationID: convID, Direction: DirectionOut, Author: author, StaffID: staffID,
 		Body: body, Status: MsgQueued, CreatedAt: now, UpdatedAt: now}
-	if conv.Channel == ChannelWeb {
+	if textTo == "" {
 		m.Status = MsgSent
 	}
 	if err := s.insertMessage(ctx, tx, m); err != nil {
 		return nil, err
 	}
-	if conv.Channel != ChannelWeb {
-		item := &OutboxItem{Kind: OutboxSMS, Target: conv.Address, Body: body, MessageID: &m.ID,
+	if textTo != "" {
+		item := &OutboxItem{Kind: OutboxSMS, Target: textTo, Body: body, MessageID: &m.ID,
 			EscalationID: escID, Status: OutboxPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 		if err := s.insertOutbox(ctx, tx, item); err != nil {
 			return nil, err

@@ -176,7 +176,7 @@ func scanInboxItem(sc scanner) (*InboxItem, error) {
 	e := &it.Escalation
 	if err := sc.Scan(&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
 		&claimedBy, &e.ClaimedByName, &claimedAt, &resolv, &e.Outcome, &created, &updated,
-		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody,
+		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody, &e.ContactPhone,
 		&it.NewMessages, &lastIn, &lastSt, &seen, &it.LastInboundBody); err != nil {
 		return nil, err
 	}

@@ -151,4 +151,10 @@ var migrations = []string{
 	`ALTER TABLE messages ADD COLUMN phrasing TEXT NOT NULL DEFAULT '';
 	ALTER TABLE messages ADD COLUMN llm_fallback TEXT NOT NULL DEFAULT '';
 	ALTER TABLE messages ADD COLUMN curated_body TEXT NOT NULL DEFAULT ''`,
+
+	// 7: web chat hand-off: the mobile number a web-chat patient left for
+	// staff and when they agreed to be texted at it (the consent's wording
+	// is a "contact" event on the conversation).
+	`ALTER TABLE conversations ADD COLUMN contact_phone TEXT NOT NULL DEFAULT '';
+	ALTER TABLE conversations ADD COLUMN text_consent_at {{int}}`,
 }

@@ -94,6 +94,7 @@ const (
 	EventAlertFailed = "alert_failed"
 	EventOptedOut    = "opted_out"
 	EventOptedIn     = "opted_in"
+	EventContact     = "contact" // a web-chat patient left a name and number
 )
 
 // Outbox kinds and statuses.
@@ -119,6 +120,25 @@ type Conversation struct {
 	OptedOutAt *time.Time `json:"opted_out_at"`
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	// ContactPhone is the E.164 mobile number a web-chat patient left for
+	// staff, and TextConsentAt when they agreed to be texted at it (see
+	// SetChatContact). Empty and nil on SMS and WhatsApp conversations,
+	// whose Address is the number.
+	ContactPhone  string     `json:"contact_phone"`
+	TextConsentAt *time.Time `json:"text_consent_at"`
+}
+
+// TextAddress is the number texts to this patient go to: the Address of an
+// SMS or WhatsApp conversation, a web-chat patient's consented
+// ContactPhone, or "" when there is none.
+func (c *Conversation) TextAddress() string {
+	if c.Channel != ChannelWeb {
+		return c.Address
+	}
+	if c.TextConsentAt != nil {
+		return c.ContactPhone
+	}
+	return ""
 }
 
 // Message is one inbound or outbound text.
@@ -169,6 +189,17 @@ type Escalation struct {
 	Address     string `json:"address"`
 	PatientName string `json:"patient_name"`
 	MessageBody string `json:"message_body"`
+	// ContactPhone is the conversation's ContactPhone (web chat).
+	ContactPhone string `json:"contact_phone"`
+}
+
+// TextAddress is the number texts to this escalation's patient go to (see
+// Conversation.TextAddress), or "".
+func (e *Escalation) TextAddress() string {
+	if e.Channel != ChannelWeb {
+		return e.Address
+	}
+	return e.ContactPhone
 }
 
 // Event is an entry on a conversation's timeline besides its messages.
@@ -306,6 +337,7 @@ type Store interface {
 	Conversation(ctx context.Context, channel, address string) (*Conversation, error)
 	ConversationByID(ctx context.Context, id int64) (*Conversation, error)
 	SetConversationName(ctx context.Context, id int64, name string) error
+	SetChatContact(ctx context.Context, id int64, name, phone, consent string) (*Conversation, error)
 	RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, error)
 	Messages(ctx context.Context, conversationID int64) ([]Message, error)
 	RecentMessages(ctx context.Context, conversationID int64, n int) ([]Message, error)
