@@ -37,7 +37,7 @@ func (s *SQL) queryMessages(ctx context.Context, q queryer, query string, args .
 
 // Messages returns all of a conversation's messages, oldest first.
 func (s *SQL) Messages(ctx context.Context, conversationID int64) ([]Message, error) {
-	return s.queryMessages(ctx, s.r, `SELECT `+messageCols+` FROM messages
+	return s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id`, conversationID)
 }
 
@@ -46,7 +46,7 @@ func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) (
 	if n <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.queryMessages(ctx, s.r, `SELECT `+messageCols+` FROM messages
+	msgs, err := s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conversationID, n)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) (
 
 // Message returns one message by id.
 func (s *SQL) Message(ctx context.Context, id int64) (*Message, error) {
-	return s.messageBy(ctx, s.r, `id = ?`, id)
+	return s.messageBy(ctx, s.rq(), `id = ?`, id)
 }
 
 func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...any) (*Message, error) {
@@ -73,7 +73,7 @@ func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...an
 // insertMessage inserts m and sets its ID. An empty ExternalID is stored as
 // NULL (unique only when set).
 func (s *SQL) insertMessage(ctx context.Context, tx *sql.Tx, m *Message) error {
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
+	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
 		(conversation_id, direction, author, staff_id, body, intent, faq_id, confidence,
 		 external_id, reply_to, status, error_code, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
@@ -131,7 +131,7 @@ func (s *SQL) UpdateMessageStatus(ctx context.Context, externalID, status, error
 		ph, args := lowerStatuses(status)
 		if ph != "" {
 			args = append([]any{status, errorCode, s.nowMS(), externalID}, args...)
-			res, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET status = ?, error_code = ?, updated_at = ?
+			res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE messages SET status = ?, error_code = ?, updated_at = ?
 				WHERE external_id = ? AND direction = 'out' AND status IN (`+ph+`)`), args...)
 			if err != nil {
 				return fmt.Errorf("store: update message status: %w", err)
@@ -141,7 +141,7 @@ func (s *SQL) UpdateMessageStatus(ctx context.Context, externalID, status, error
 			}
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM messages WHERE external_id = ?`), externalID).Scan(&one)
+		err := s.wq(tx).QueryRowContext(ctx, s.q(`SELECT 1 FROM messages WHERE external_id = ?`), externalID).Scan(&one)
 		if err != nil {
 			return notFound(err, "update message status")
 		}
@@ -173,7 +173,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res = ExchangeResult{}
-		conv, err := scanConversation(tx.QueryRowContext(ctx, s.q(`INSERT INTO conversations
+		conv, err := scanConversation(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO conversations
 			(channel, address, created_at, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (channel, address) DO UPDATE SET channel = excluded.channel
 			RETURNING `+conversationCols), ex.Channel, ex.Address, atMS, atMS))
@@ -188,7 +188,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			ExternalID: ex.ExternalID, Status: MsgReceived, CreatedAt: at, UpdatedAt: at,
 		}
 		// The idempotency decision: one atomic insert keyed on the SID.
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
+		err = s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
 			(conversation_id, direction, author, body, intent, faq_id, confidence,
 			 external_id, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -197,7 +197,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			nullStr(in.ExternalID), in.Status, atMS, atMS,
 		).Scan(&in.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			if err := s.loadExchange(ctx, tx, ex.ExternalID, &res); err != nil {
+			if err := s.loadExchange(ctx, s.wq(tx), ex.ExternalID, &res); err != nil {
 				return err
 			}
 			res.Duplicate = true
@@ -221,7 +221,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 				Priority: ex.Escalate.Priority, Status: EscOpen, CreatedAt: at, UpdatedAt: at,
 				Channel: conv.Channel, Address: conv.Address, PatientName: conv.Name, MessageBody: ex.Body,
 			}
-			err := tx.QueryRowContext(ctx, s.q(`INSERT INTO escalations
+			err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO escalations
 				(conversation_id, message_id, kind, priority, status, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 				esc.ConversationID, in.ID, esc.Kind, esc.Priority, esc.Status, atMS, atMS).Scan(&esc.ID)
@@ -307,13 +307,13 @@ func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Co
 	}
 	if !changed {
 		// Record the activity (Purge keys on updated_at).
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ?`), ms(conv.UpdatedAt), conv.ID)
+		_, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ?`), ms(conv.UpdatedAt), conv.ID)
 		if err != nil {
 			return fmt.Errorf("store: update conversation: %w", err)
 		}
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET lang = ?, last_faq_id = ?, opted_out = ?, opted_out_at = ?,
+	_, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET lang = ?, last_faq_id = ?, opted_out = ?, opted_out_at = ?,
 		updated_at = ? WHERE id = ?`), conv.Lang, conv.LastFAQID, b2i(conv.OptedOut), nullMS(conv.OptedOutAt), ms(conv.UpdatedAt), conv.ID)
 	if err != nil {
 		return fmt.Errorf("store: update conversation: %w", err)

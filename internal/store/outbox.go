@@ -30,7 +30,7 @@ func scanOutbox(sc scanner) (*OutboxItem, error) {
 }
 
 func (s *SQL) insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem) error {
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO outbox
+	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO outbox
 		(kind, target, body, message_id, escalation_id, attempts, next_attempt_at, status, last_error, external_id, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		o.Kind, o.Target, o.Body, nullID(o.MessageID), nullID(o.EscalationID), o.Attempts, ms(o.NextAttemptAt),
@@ -44,7 +44,7 @@ func (s *SQL) insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem) error
 
 // OutboxItem returns one outbox item.
 func (s *SQL) OutboxItem(ctx context.Context, id int64) (*OutboxItem, error) {
-	o, err := scanOutbox(s.r.QueryRowContext(ctx, s.q(`SELECT `+outboxCols+` FROM outbox WHERE id = ?`), id))
+	o, err := scanOutbox(s.rq().QueryRowContext(ctx, s.q(`SELECT `+outboxCols+` FROM outbox WHERE id = ?`), id))
 	if err != nil {
 		return nil, notFound(err, "outbox item")
 	}
@@ -67,7 +67,7 @@ func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 		out = out[:0]
 		// The outer WHERE repeats the due condition so the statement stays
 		// correct under concurrent claimers on engines with row locking.
-		rows, err := tx.QueryContext(ctx, s.q(`UPDATE outbox
+		rows, err := s.wq(tx).QueryContext(ctx, s.q(`UPDATE outbox
 			SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
 			WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?
 				ORDER BY next_attempt_at, id LIMIT ?)
@@ -99,7 +99,7 @@ func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 // finishOutbox updates an item's row and returns it as it is now.
 func (s *SQL) finishOutbox(ctx context.Context, tx *sql.Tx, id int64, set string, args ...any) (*OutboxItem, error) {
 	args = append(args, id)
-	o, err := scanOutbox(tx.QueryRowContext(ctx, s.q(`UPDATE outbox SET `+set+` WHERE id = ? RETURNING `+outboxCols), args...))
+	o, err := scanOutbox(s.wq(tx).QueryRowContext(ctx, s.q(`UPDATE outbox SET `+set+` WHERE id = ? RETURNING `+outboxCols), args...))
 	if err != nil {
 		return nil, notFound(err, "update outbox item")
 	}
@@ -113,7 +113,7 @@ func (s *SQL) alertEvent(ctx context.Context, tx *sql.Tx, o *OutboxItem, kind, b
 		return nil
 	}
 	var convID int64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), *o.EscalationID).Scan(&convID)
+	err := s.wq(tx).QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), *o.EscalationID).Scan(&convID)
 	if err == sql.ErrNoRows {
 		return nil // escalation purged
 	}
@@ -151,12 +151,12 @@ func (s *SQL) OutboxSent(ctx context.Context, id int64, externalID string) error
 		if o.MessageID != nil {
 			ph, args := lowerStatuses(MsgSent)
 			args = append([]any{now, *o.MessageID}, args...)
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET status = 'sent', updated_at = ?
+			if _, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE messages SET status = 'sent', updated_at = ?
 				WHERE id = ? AND status IN (`+ph+`)`), args...); err != nil {
 				return fmt.Errorf("store: outbox sent: %w", err)
 			}
 			if externalID != "" {
-				if _, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET external_id = ? WHERE id = ?`), externalID, *o.MessageID); err != nil {
+				if _, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE messages SET external_id = ? WHERE id = ?`), externalID, *o.MessageID); err != nil {
 					return fmt.Errorf("store: outbox sent: %w", err)
 				}
 			}
@@ -185,7 +185,7 @@ func (s *SQL) OutboxFailed(ctx context.Context, id int64, errMsg string) error {
 			return err
 		}
 		if o.MessageID != nil {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET status = 'failed', error_code = ?, updated_at = ? WHERE id = ?`),
+			if _, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE messages SET status = 'failed', error_code = ?, updated_at = ? WHERE id = ?`),
 				errMsg, now, *o.MessageID); err != nil {
 				return fmt.Errorf("store: outbox failed: %w", err)
 			}
@@ -197,7 +197,7 @@ func (s *SQL) OutboxFailed(ctx context.Context, id int64, errMsg string) error {
 // OutboxStats counts items not yet delivered (pending or sending) and
 // items that failed for good.
 func (s *SQL) OutboxStats(ctx context.Context) (pending, failed int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT
+	err = s.rq().QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN status IN ('pending', 'sending') THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
 		FROM outbox`).Scan(&pending, &failed)

@@ -24,6 +24,14 @@ type SQL struct {
 	w, r *sql.DB
 	d    dialect
 	now  func() time.Time
+
+	// wc and rc keep prepared statements for the writer and the read pool
+	// (SQLite; see stmtCache).
+	wc, rc *stmtCache
+
+	changes *changeHub
+	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
+	stopListen func()
 }
 
 var _ Store = (*SQL)(nil)
@@ -67,7 +75,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &SQL{w: w, d: sqliteDialect{}, now: time.Now}
+	s := &SQL{w: w, d: sqliteDialect{}, now: time.Now, changes: newChangeHub()}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -86,12 +94,18 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	s.wc, s.rc = newStmtCache(w, true), newStmtCache(r, true)
 	return s, nil
 }
 
 // migrate applies the migrations not yet recorded in schema_version.
 func (s *SQL) migrate(ctx context.Context) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		if l := s.d.migrateLock(); l != "" {
+			if _, err := tx.ExecContext(ctx, l); err != nil {
+				return fmt.Errorf("store: lock for migrations: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 			return fmt.Errorf("store: create schema_version: %w", err)
 		}
@@ -143,7 +157,13 @@ func (s *SQL) Ping(ctx context.Context) error {
 // Close closes both pools.
 func (s *SQL) Close() error {
 	var err error
-	if s.r != nil {
+	if s.stopListen != nil {
+		s.stopListen()
+	}
+	s.changes.close()
+	s.wc.close()
+	s.rc.close()
+	if s.r != nil && s.r != s.w {
 		err = s.r.Close()
 	}
 	if e := s.w.Close(); e != nil && err == nil {
@@ -155,8 +175,21 @@ func (s *SQL) Close() error {
 // q rebinds a query for the dialect.
 func (s *SQL) q(query string) string { return s.d.rebind(query) }
 
-// write runs fn in a write transaction, committing if it returns nil.
+// write runs fn in a write transaction, committing if it returns nil, and
+// then announces the change to SubscribeChanges (on PostgreSQL through
+// NOTIFY inside the transaction, so every replica hears of it at commit).
 func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, true, fn)
+}
+
+// writeQuiet is write for changes no screen shows live (sessions, tokens,
+// accounts, the audit log).
+func (s *SQL) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, false, fn)
+}
+
+func (s *SQL) writeTx(ctx context.Context, announce bool, fn func(tx *sql.Tx) error) error {
+	s.wc.flush(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -165,11 +198,27 @@ func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	if announce && s.d.notifyStmt() != "" {
+		if _, err := tx.ExecContext(ctx, s.d.notifyStmt()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: notify: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if announce && s.d.notifyStmt() == "" {
+		s.changes.notify()
+	}
 	return nil
 }
+
+// SubscribeChanges returns a channel that receives a value after writes
+// that staff screens show (messages, escalations, outbox states) commit:
+// in this process on SQLite, on any replica on PostgreSQL (LISTEN/NOTIFY).
+// Notices carry no data and coalesce (the channel holds one); call cancel
+// to unsubscribe. The channel is closed when the store closes.
+func (s *SQL) SubscribeChanges() (<-chan struct{}, func()) { return s.changes.subscribe() }
 
 // SetClock replaces the store's clock (time.Now by default). Tests give the
 // store and every worker that reads its timestamps the same clock, so no test

@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-func TestStaffCRUD(t *testing.T) {
+func TestStaffCRUD(t *testing.T) { eachBackend(t, testStaffCRUD) }
+
+func testStaffCRUD(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	u, err := s.CreateStaff(ctx, " Ana@Clinic.example ", "Ana", "$argon2id$x", true)
 	if err != nil || u.ID == 0 || u.Email != "ana@clinic.example" || !u.Admin || u.Disabled {
 		t.Fatalf("%+v, %v", u, err)
@@ -111,9 +112,10 @@ func TestStaffCRUD(t *testing.T) {
 	}
 }
 
-func TestAPITokensAndAudit(t *testing.T) {
+func TestAPITokensAndAudit(t *testing.T) { eachBackend(t, testAPITokensAndAudit) }
+
+func testAPITokensAndAudit(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	tok, err := s.CreateAPIToken(ctx, "crm", HashToken("secret"))
 	if err != nil || tok.LastUsedAt != nil {
 		t.Fatalf("%+v, %v", tok, err)
