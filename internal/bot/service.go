@@ -47,6 +47,7 @@ type Outcome struct {
 	Duplicate    bool   // a retry of a message already handled
 	Conversation *store.Conversation
 	Escalation   *store.Escalation // created by this message, if any
+	Joined       *store.Escalation // the active escalation this message joined, if any
 }
 
 // Alerting says where staff alerts go.
@@ -180,11 +181,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 	}
 
-	// One open escalation a conversation: a follow-up question joins the
-	// thread staff already have, unless it is more urgent.
-	if escalate && active != nil && (active.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
-		escalate = false
-	}
+	// One open escalation a conversation: the store decides, inside its
+	// write transaction, whether this joins the thread staff already have
+	// (no second alert) or, being more urgent, opens an urgent one beside it.
 	if escalate {
 		prio := store.PriorityNormal
 		if d.Intent == IntentEmergency {
@@ -201,7 +200,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("record exchange: %w", err)
 	}
-	out.Conversation, out.Escalation, out.Duplicate = res.Conversation, res.Escalation, res.Duplicate
+	out.Conversation, out.Escalation, out.Joined, out.Duplicate = res.Conversation, res.Escalation, res.Joined, res.Duplicate
 	if res.Duplicate {
 		// A retry: answer exactly as the first time, do nothing new.
 		out.Reply, out.Escalation = "", nil

@@ -96,6 +96,10 @@ func (s *SQL) transition(ctx context.Context, id int64, update string, args []an
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.nowMS()
 		res, err := s.wq(tx).ExecContext(ctx, s.q(update), append(append([]any{}, args...), now, id)...)
+		if s.d.isUnique(err) {
+			// Reopening beside an active escalation of the same kind.
+			return ErrConflict
+		}
 		if err != nil {
 			return fmt.Errorf("store: update escalation: %w", err)
 		}

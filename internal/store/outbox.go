@@ -5,22 +5,25 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
 const outboxCols = `id, kind, target, body, message_id, escalation_id, attempts, next_attempt_at,
-	status, last_error, external_id, created_at, updated_at`
+	status, last_error, external_id, urgent, created_at, updated_at`
 
 func scanOutbox(sc scanner) (*OutboxItem, error) {
 	var (
 		o                      OutboxItem
 		msgID, escID           sql.NullInt64
 		next, created, updated int64
+		urgent                 int
 	)
 	if err := sc.Scan(&o.ID, &o.Kind, &o.Target, &o.Body, &msgID, &escID, &o.Attempts, &next,
-		&o.Status, &o.LastError, &o.ExternalID, &created, &updated); err != nil {
+		&o.Status, &o.LastError, &o.ExternalID, &urgent, &created, &updated); err != nil {
 		return nil, err
 	}
+	o.Urgent = urgent != 0
 	o.MessageID = idPtr(msgID)
 	o.EscalationID = idPtr(escID)
 	o.NextAttemptAt = fromMS(next)
@@ -31,10 +34,10 @@ func scanOutbox(sc scanner) (*OutboxItem, error) {
 
 func (s *SQL) insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem) error {
 	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO outbox
-		(kind, target, body, message_id, escalation_id, attempts, next_attempt_at, status, last_error, external_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		(kind, target, body, message_id, escalation_id, attempts, next_attempt_at, status, last_error, external_id, urgent, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		o.Kind, o.Target, o.Body, nullID(o.MessageID), nullID(o.EscalationID), o.Attempts, ms(o.NextAttemptAt),
-		o.Status, o.LastError, o.ExternalID, ms(o.CreatedAt), ms(o.UpdatedAt),
+		o.Status, o.LastError, o.ExternalID, b2i(o.Urgent), ms(o.CreatedAt), ms(o.UpdatedAt),
 	).Scan(&o.ID)
 	if err != nil {
 		return fmt.Errorf("store: insert outbox item: %w", err)
@@ -51,9 +54,11 @@ func (s *SQL) OutboxItem(ctx context.Context, id int64) (*OutboxItem, error) {
 	return o, nil
 }
 
-// ClaimOutbox leases up to limit due items to the caller: pending items
-// whose NextAttemptAt ≤ now, and sending items whose lease has expired (a
-// worker crashed mid-send). They become "sending" with NextAttemptAt =
+// ClaimOutbox leases up to limit due items to the caller, urgent ones
+// first: pending items whose NextAttemptAt ≤ now, and sending items whose
+// lease has expired (a worker or a whole replica died mid-send). Claimers
+// on other replicas skip rows being claimed (FOR UPDATE SKIP LOCKED on
+// PostgreSQL), so each item goes to one claimer. They become "sending" with NextAttemptAt =
 // now+lease and one more attempt. The caller must finish each with
 // OutboxSent, OutboxRetry or OutboxFailed before the lease ends.
 func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
@@ -63,16 +68,25 @@ func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 	nowMS := ms(now)
 	until := ms(now.Add(lease))
 	var out []OutboxItem
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		// The outer WHERE repeats the due condition so the statement stays
-		// correct under concurrent claimers on engines with row locking.
+		// Pick, then lease: one UPDATE … WHERE id IN (SELECT … LIMIT n FOR
+		// UPDATE SKIP LOCKED) may lease more than n rows on PostgreSQL (the
+		// subquery is not guaranteed to run once).
+		ids, err := queryList(ctx, s.wq(tx), "claim outbox", s.q(`SELECT id FROM outbox
+			WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?
+			ORDER BY urgent DESC, next_attempt_at, id LIMIT ?`+s.d.skipLocked()), scanID, nowMS, limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		args := []any{until, nowMS}
+		for _, id := range ids {
+			args = append(args, id)
+		}
 		rows, err := s.wq(tx).QueryContext(ctx, s.q(`UPDATE outbox
 			SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?
-				ORDER BY next_attempt_at, id LIMIT ?)
-			AND status IN ('pending', 'sending') AND next_attempt_at <= ?
-			RETURNING `+outboxCols), until, nowMS, nowMS, limit, nowMS)
+			WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
+			RETURNING `+outboxCols), args...)
 		if err != nil {
 			return fmt.Errorf("store: claim outbox: %w", err)
 		}
@@ -92,8 +106,18 @@ func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Urgent != out[j].Urgent {
+			return out[i].Urgent
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
+}
+
+func scanID(sc scanner) (*int64, error) {
+	var id int64
+	return &id, sc.Scan(&id)
 }
 
 // finishOutbox updates an item's row and returns it as it is now.

@@ -50,7 +50,7 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 	db.SetMaxOpenConns(postgresPool)
 	db.SetMaxIdleConns(postgresPool)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &SQL{w: db, r: db, d: postgresDialect{}, now: time.Now, changes: newChangeHub(),
+	s := &SQL{w: db, r: db, d: postgresDialect{}, now: time.Now, changes: newChangeHub(), url: url,
 		wc: newStmtCache(db, false), rc: newStmtCache(db, false)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

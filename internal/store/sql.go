@@ -30,6 +30,7 @@ type SQL struct {
 	wc, rc *stmtCache
 
 	changes *changeHub
+	url     string // the PostgreSQL URL ("" on SQLite)
 	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
 	stopListen func()
 }

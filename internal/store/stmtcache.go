@@ -53,29 +53,37 @@ func (c *stmtCache) miss(query string) {
 }
 
 // flush prepares the statements recorded by miss. Call it where no
-// transaction holds the pool's connection.
+// transaction holds the pool's connection. The lock is not held while
+// preparing: a transaction holding the connection may need the cache.
 func (c *stmtCache) flush(ctx context.Context) {
 	if c == nil || !c.on {
 		return
 	}
-	c.mu.RLock()
-	n := len(c.pending)
-	c.mu.RUnlock()
-	if n == 0 {
+	c.mu.Lock()
+	if len(c.pending) == 0 {
+		c.mu.Unlock()
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	var todo []string
 	for q := range c.pending {
 		delete(c.pending, q)
-		if _, ok := c.m[q]; ok {
-			continue
+		if _, ok := c.m[q]; !ok {
+			todo = append(todo, q)
 		}
+	}
+	c.mu.Unlock()
+	for _, q := range todo {
 		st, err := c.db.PrepareContext(ctx, q)
 		if err != nil {
 			continue // runs unprepared, and reports its error there
 		}
-		c.m[q] = st
+		c.mu.Lock()
+		if _, ok := c.m[q]; ok {
+			st.Close()
+		} else {
+			c.m[q] = st
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -88,17 +96,21 @@ func (c *stmtCache) prepareNow(ctx context.Context, query string) *sql.Stmt {
 	if st := c.get(query); st != nil {
 		return st
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.m[query]; st != nil {
-		return st
-	}
-	if len(c.m) >= stmtCacheMax {
+	c.mu.RLock()
+	full := len(c.m) >= stmtCacheMax
+	c.mu.RUnlock()
+	if full {
 		return nil
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[query]; old != nil {
+		st.Close()
+		return old
 	}
 	c.m[query] = st
 	return st

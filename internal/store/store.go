@@ -189,8 +189,10 @@ type OutboxItem struct {
 	Status        string    `json:"status"`
 	LastError     string    `json:"last_error"`
 	ExternalID    string    `json:"external_id"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	// Urgent items are claimed before all others (an emergency's alerts).
+	Urgent    bool      `json:"urgent"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // StaffUser is a staff account. PasswordHash is never marshalled.
@@ -261,9 +263,15 @@ type Exchange struct {
 	// default "sent".
 	Reply       string
 	ReplyStatus string
-	Escalate    *NewEscalation
+	// Escalate asks for staff. The store keeps one active escalation a
+	// conversation, deciding inside the write transaction: the message joins
+	// (and bumps) the active one unless it is urgent and the active one is
+	// not, in which case an urgent escalation is opened beside it.
+	Escalate *NewEscalation
 	// Alerts are enqueued in the outbox. When an escalation is created, each
-	// gets its EscalationID and "{escalation_id}" in Body is replaced by it.
+	// gets its EscalationID, "{escalation_id}" in Body is replaced by it and
+	// an urgent escalation's alerts are Urgent. When Escalate joins an
+	// active escalation, no alert is enqueued (staff were told already).
 	// Status/Attempts are ignored; a zero NextAttemptAt means At.
 	Alerts []OutboxItem
 	At     time.Time // zero = now
@@ -276,7 +284,10 @@ type ExchangeResult struct {
 	Inbound      *Message
 	Reply        *Message    // nil if no reply was stored
 	Escalation   *Escalation // nil if none was created
-	Duplicate    bool
+	// Joined is the active escalation this message joined instead of
+	// opening another (nil if none).
+	Joined    *Escalation
+	Duplicate bool
 }
 
 // EscalationFilter selects escalations. Empty Status = all; Limit <= 0 = no
