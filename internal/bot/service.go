@@ -71,9 +71,12 @@ type Service struct {
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
 	Now            func() time.Time
-	// Notify is called after every stored exchange (wakes the outbox, tells
-	// open inboxes so threads refresh).
+	// Notify is called after every stored exchange (tells open inboxes so
+	// threads refresh); may be nil.
 	Notify func()
+	// Enqueued is called after an exchange queued staff alerts (wakes the
+	// outbox worker); may be nil.
+	Enqueued func()
 
 	engine atomic.Pointer[Engine]
 }
@@ -222,6 +225,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		"confidence", d.Confidence, "lang", d.Lang, "silent", out.Silent, "escalation", escID(res.Escalation), "body", in.Body)
 	if s.Notify != nil {
 		s.Notify()
+	}
+	if s.Enqueued != nil && res.Escalation != nil && len(ex.Alerts) > 0 {
+		s.Enqueued()
 	}
 	return out, nil
 }

@@ -38,7 +38,7 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 			return 2
 		}
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, env, *dataDir)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot escalations:", err)
 		return 1
@@ -86,4 +86,10 @@ func envOr(env *Env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// openStore opens the store the server uses: PostgreSQL when
+// FAQBOT_DATABASE_URL is set, otherwise SQLite in dataDir.
+func openStore(ctx context.Context, env *Env, dataDir string) (*store.SQL, error) {
+	return store.Open(ctx, env.Getenv("FAQBOT_DATABASE_URL"), dataDir)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/flsps/faqbot/internal/config"
-	"github.com/flsps/faqbot/internal/store"
 )
 
 func init() {
@@ -33,7 +32,7 @@ func runPurge(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "would delete conversations with no activity since %s\n", before.Format(time.RFC3339))
 		return 0
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, env, *dataDir)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot purge:", err)
 		return 1

@@ -72,7 +72,7 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, env, *dataDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot staff: %v\n", err)
 		return 1

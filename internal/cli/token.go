@@ -59,7 +59,7 @@ func runToken(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "faqbot token %s: --name is required: 1-64 letters, digits, '.', '_' or '-'\n", sub)
 		return 2
 	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, env, *dataDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot token: %v\n", err)
 		return 1

@@ -75,7 +75,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.OpenDataDir(ctx, cfg.DataDir)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -122,6 +122,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Store: st, Log: log, Location: set.Clinic.Location(), ClinicName: set.Clinic.Name,
 		SecureCookies: cfg.SecureCookies(), SessionIdle: cfg.SessionIdle, TrustProxy: cfg.TrustProxy,
 		CanSend: func() bool { return s.sender != nil }, Wake: s.worker.Wake, Now: now,
+		Changes: st.SubscribeChanges,
 	})
 
 	s.worker.OnChange = s.console.Notify
@@ -132,7 +133,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Limiter = ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000)
 	svc.Alerting = bot.Alerting{StaffNumbers: cfg.StaffNumbers, WebhookURL: cfg.StaffWebhookURL,
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
-	svc.Notify = func() { s.worker.Wake(); s.console.Notify() }
+	// Consoles hear of stored messages through the store's change notices
+	// (from every replica); the outbox worker is woken only when alerts were
+	// queued, so it does not contend for the writer after every message.
+	svc.Enqueued = s.worker.Wake
 	s.service = svc
 
 	if cfg.InsecureSkipSignature {

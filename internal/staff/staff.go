@@ -52,6 +52,11 @@ type Options struct {
 	// Wake is called after a reply is queued (wakes the outbox worker).
 	Wake func()
 	Now  func() time.Time // nil = time.Now
+	// Changes subscribes to the store's change notices (store.SQL's
+	// SubscribeChanges: on PostgreSQL they come from every replica), so
+	// open consoles refresh whichever replica took the change. nil = only
+	// Notify refreshes them.
+	Changes func() (<-chan struct{}, func())
 }
 
 // Console serves the staff web console and the JSON API.
@@ -106,6 +111,23 @@ func New(o Options) *Console {
 	}
 	c.tpl = mustTemplates(c)
 	c.hub = newHub()
+	if o.Changes != nil {
+		ch, cancel := o.Changes()
+		go func() {
+			defer cancel()
+			for {
+				select {
+				case _, ok := <-ch:
+					if !ok {
+						return
+					}
+					c.hub.notify()
+				case <-c.hub.done:
+					return
+				}
+			}
+		}()
+	}
 	// An account gets 5 quick attempts, then one a minute; an address
 	// (a front desk may share one) 20, then one every 3 seconds.
 	c.limAcct = ratelimit.New(rate.Limit(1.0/60), 5, 10000).WithClock(c.now)
