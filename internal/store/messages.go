@@ -171,7 +171,11 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 	atMS := ms(at)
 	var res ExchangeResult
 
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	// Once its turn comes, the exchange is written whole: a cancelled
+	// statement would roll back the other exchanges committed with it.
+	octx := ctx
+	ctx = context.WithoutCancel(ctx)
+	err := s.writeGrouped(octx, func(tx *sql.Tx) error {
 		res = ExchangeResult{}
 		// The upsert also records the activity (Purge keys on updated_at)
 		// and, on PostgreSQL, locks the conversation's row until commit:

@@ -30,7 +30,8 @@ type SQL struct {
 	wc, rc *stmtCache
 
 	changes *changeHub
-	url     string // the PostgreSQL URL ("" on SQLite)
+	group   *groupCommit // SQLite: batches RecordExchange (nil = off)
+	url     string       // the PostgreSQL URL ("" on SQLite)
 	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
 	stopListen func()
 }
@@ -66,7 +67,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	f.Close()
 
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(2)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -96,6 +97,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.wc, s.rc = newStmtCache(w, true), newStmtCache(r, true)
+	s.startGroupCommit()
 	return s, nil
 }
 
@@ -161,6 +163,7 @@ func (s *SQL) Close() error {
 	if s.stopListen != nil {
 		s.stopListen()
 	}
+	s.stopGroupCommit()
 	s.changes.close()
 	s.wc.close()
 	s.rc.close()
