@@ -72,7 +72,10 @@ func (s *SQL) stopGroupCommit() {
 	<-g.done
 }
 
-// writeGrouped is write, batched with other callers' on SQLite.
+// writeGrouped is write, batched with other callers' on SQLite (inbound
+// exchanges and the outbox worker's claims and results). fn must not use a
+// cancellable context for its statements: on SQLite an interrupted write
+// rolls back the whole batch (callers shadow ctx with WithoutCancel).
 func (s *SQL) writeGrouped(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.group == nil {
 		return s.write(ctx, fn)

@@ -68,7 +68,8 @@ func (s *SQL) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease t
 	nowMS := ms(now)
 	until := ms(now.Add(lease))
 	var out []OutboxItem
-	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
+	err := s.writeGrouped(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see writeGrouped
 		out = out[:0]
 		// Pick, then lease: one UPDATE … WHERE id IN (SELECT … LIMIT n FOR
 		// UPDATE SKIP LOCKED) may lease more than n rows on PostgreSQL (the
@@ -166,7 +167,8 @@ func alertTarget(o *OutboxItem) string {
 // (unless a status callback already moved it further); an alert gets an
 // "alert_sent" event.
 func (s *SQL) OutboxSent(ctx context.Context, id int64, externalID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeGrouped(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see writeGrouped
 		now := s.nowMS()
 		o, err := s.finishOutbox(ctx, tx, id, `status = 'sent', external_id = ?, last_error = '', updated_at = ?`, externalID, now)
 		if err != nil {
@@ -191,7 +193,8 @@ func (s *SQL) OutboxSent(ctx context.Context, id int64, externalID string) error
 
 // OutboxRetry returns a leased item to pending, to be tried at next.
 func (s *SQL) OutboxRetry(ctx context.Context, id int64, errMsg string, next time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeGrouped(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see writeGrouped
 		_, err := s.finishOutbox(ctx, tx, id, `status = 'pending', last_error = ?, next_attempt_at = ?, updated_at = ?`,
 			errMsg, ms(next), s.nowMS())
 		return err
@@ -202,7 +205,8 @@ func (s *SQL) OutboxRetry(ctx context.Context, id int64, errMsg string, next tim
 // message it delivers (if any) is "failed" with errMsg as its error code,
 // and an alert gets an "alert_failed" event.
 func (s *SQL) OutboxFailed(ctx context.Context, id int64, errMsg string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeGrouped(ctx, func(tx *sql.Tx) error {
+		ctx := context.WithoutCancel(ctx) // see writeGrouped
 		now := s.nowMS()
 		o, err := s.finishOutbox(ctx, tx, id, `status = 'failed', last_error = ?, updated_at = ?`, errMsg, now)
 		if err != nil {
