@@ -94,6 +94,9 @@ type loadResult struct {
 	lat       []time.Duration
 	elapsed   time.Duration
 	emergency []time.Time // when each emergency's reply came back
+	// unfinished counts requests still unanswered when the run ended (an
+	// overloaded server at a fixed rate).
+	unfinished int
 }
 
 func (r *loadResult) throughput() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -336,7 +339,7 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 	var rb [2]byte
 	rand.Read(rb[:])
 	runNum := fmt.Sprintf("%03d", (int(rb[0])<<8|int(rb[1]))%1000)
-	var seq atomic.Int64
+	var seq, unfinished atomic.Int64
 	start := time.Now()
 	measureFrom := start.Add(o.warmup)
 	end := start.Add(o.duration)
@@ -365,7 +368,10 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 		key := ""
 		if err != nil {
 			if ctx.Err() != nil {
-				return // the run ended mid-request: not an error
+				if !scheduled.Before(measureFrom) {
+					unfinished.Add(1) // still waiting when the run ended
+				}
+				return
 			}
 			key = "transport: " + err.Error()
 		} else {
@@ -432,6 +438,7 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 		res.elapsed = e
 	}
 	slices.Sort(res.lat)
+	res.unfinished = int(unfinished.Load())
 	return res
 }
 
@@ -441,6 +448,9 @@ func printLoad(w io.Writer, r *loadResult) {
 	for k, n := range r.errors {
 		errs += n
 		kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+	}
+	if r.unfinished > 0 {
+		kinds = append(kinds, fmt.Sprintf("unanswered at the end ×%d", r.unfinished))
 	}
 	sort.Strings(kinds)
 	fmt.Fprintf(w, "%-28s %8d req %9.0f req/s   p50 %7.2fms  p95 %7.2fms  p99 %7.2fms  max %7.2fms  errors %d %s\n",
