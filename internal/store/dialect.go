@@ -28,8 +28,8 @@ type dialect interface {
 	// LOCKED" where concurrent writers exist (PostgreSQL), "" where the
 	// writer is already alone (SQLite).
 	skipLocked() string
-	// notifyStmt is run at the end of a write transaction to tell every
-	// replica that something changed ("" = the process tells itself).
+	// notifyStmt tells every replica that something changed (run by the
+	// notifier after commits; "" = one process, it tells itself).
 	notifyStmt() string
 	// migrateLock is run first in the migration transaction so replicas
 	// starting together migrate one after another ("" = not needed).

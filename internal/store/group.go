@@ -151,7 +151,7 @@ func (s *SQL) runBatch(batch []*groupReq) {
 			}
 		}
 	} else {
-		s.changes.notify()
+		s.announce()
 	}
 	for i, r := range batch {
 		r.err <- errs[i]

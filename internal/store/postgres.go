@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,17 +62,16 @@ func OpenPostgres(ctx context.Context, url string) (*SQL, error) {
 		return nil, err
 	}
 	lctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.listen(lctx, cfg)
-	}()
-	s.stopListen = func() { cancel(); <-done }
+	s.notifyReq = make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.listen(lctx, cfg) })
+	wg.Go(func() { s.notifier(lctx) })
+	s.stopListen = func() { cancel(); wg.Wait() }
 	return s, nil
 }
 
-// listen relays NOTIFY faqbot_changes (sent by every replica's writes, see
-// write) to SubscribeChanges, reconnecting after a lost connection.
+// listen relays NOTIFY faqbot_changes (sent by every replica after its
+// writes, see announce) to SubscribeChanges, reconnecting after a lost connection.
 func (s *SQL) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 	for ctx.Err() == nil {
 		conn, err := pgx.ConnectConfig(ctx, cfg)

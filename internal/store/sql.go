@@ -30,8 +30,10 @@ type SQL struct {
 	wc, rc *stmtCache
 
 	changes *changeHub
-	group   *groupCommit // SQLite: batches RecordExchange (nil = off)
-	url     string       // the PostgreSQL URL ("" on SQLite)
+	// notifyReq asks the PostgreSQL notifier for a NOTIFY (nil on SQLite).
+	notifyReq chan struct{}
+	group     *groupCommit // SQLite: batches RecordExchange (nil = off)
+	url       string       // the PostgreSQL URL ("" on SQLite)
 	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
 	stopListen func()
 }
@@ -180,8 +182,8 @@ func (s *SQL) Close() error {
 func (s *SQL) q(query string) string { return s.d.rebind(query) }
 
 // write runs fn in a write transaction, committing if it returns nil, and
-// then announces the change to SubscribeChanges (on PostgreSQL through
-// NOTIFY inside the transaction, so every replica hears of it at commit).
+// then announces the change to SubscribeChanges (on PostgreSQL also to the
+// other replicas, through NOTIFY; see announce).
 func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.writeTx(ctx, true, fn)
 }
@@ -202,19 +204,52 @@ func (s *SQL) writeTx(ctx context.Context, announce bool, fn func(tx *sql.Tx) er
 		tx.Rollback()
 		return err
 	}
-	if announce && s.d.notifyStmt() != "" {
-		if _, err := tx.ExecContext(ctx, s.d.notifyStmt()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: notify: %w", err)
-		}
-	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if announce && s.d.notifyStmt() == "" {
-		s.changes.notify()
+	if announce {
+		s.announce()
 	}
 	return nil
+}
+
+// announce tells this process's subscribers of a committed change at once
+// and, on PostgreSQL, the other replicas through the notifier.
+func (s *SQL) announce() {
+	s.changes.notify()
+	if s.notifyReq != nil {
+		select {
+		case s.notifyReq <- struct{}{}:
+		default: // one is pending already: it covers this change too
+		}
+	}
+}
+
+// notifyGap is the least time between two NOTIFYs from one replica. NOTIFY
+// inside each write transaction would serialise every commit on
+// PostgreSQL's notification queue lock; one NOTIFY after a burst of commits
+// tells the other replicas the same thing ("something changed"), at most
+// this much later.
+const notifyGap = 100 * time.Millisecond
+
+// notifier sends NOTIFY for announce until ctx ends.
+func (s *SQL) notifier(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notifyReq:
+		}
+		if _, err := s.w.ExecContext(ctx, s.d.notifyStmt()); err != nil && ctx.Err() == nil {
+			// The next change retries; the console also polls.
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(notifyGap):
+		}
+	}
 }
 
 // SubscribeChanges returns a channel that receives a value after writes
