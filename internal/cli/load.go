@@ -25,6 +25,7 @@ import (
 
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/server"
+	"github.com/flsps/faqbot/internal/store"
 )
 
 func init() {
@@ -61,20 +62,20 @@ var loadMix = []struct {
 }
 
 // loadText picks the i-th message of the mix deterministically.
-func loadText(i int) (string, bool) {
+func loadText(i int) string {
 	total := 0
 	for _, m := range loadMix {
 		total += m.weight
 	}
 	h := uint32(i)*2654435761 + 12345 // Knuth's multiplicative hash: spread i over the mix
 	k := int(h>>8) % total
-	for j, m := range loadMix {
+	for _, m := range loadMix {
 		if k < m.weight {
-			return m.texts[int(h>>3)%len(m.texts)], j == 5
+			return m.texts[int(h>>3)%len(m.texts)]
 		}
 		k -= m.weight
 	}
-	return loadMix[0].texts[0], false
+	return loadMix[0].texts[0]
 }
 
 type loadOpts struct {
@@ -88,15 +89,15 @@ type loadOpts struct {
 }
 
 type loadResult struct {
-	name      string
-	n         int
-	errors    map[string]int
-	lat       []time.Duration
-	elapsed   time.Duration
-	emergency []time.Time // when each emergency's reply came back
+	name    string
+	n       int
+	errors  map[string]int
+	lat     []time.Duration
+	elapsed time.Duration
 	// unfinished counts requests still unanswered when the run ended (an
 	// overloaded server at a fixed rate).
 	unfinished int
+	fixedRate  bool
 }
 
 func (r *loadResult) throughput() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -155,6 +156,7 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 
 	var urls []string
 	var alerts *alertSink
+	var first store.Store // of the servers started here
 	if *targets != "" {
 		if o.token == "" {
 			return fail("--auth-token (or TWILIO_AUTH_TOKEN) is needed to sign requests for --url")
@@ -171,7 +173,8 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 		}
 		alerts = startAlertSink()
 		defer alerts.close()
-		stop, us, err := startLoadServers(ctx, *replicas, *dbURL, *faqDir, o.token, alerts.url)
+		stop, us, st, err := startLoadServers(ctx, *replicas, *dbURL, *faqDir, o.token, alerts.url)
+		first = st
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "faqbot load:", err)
 			return 1
@@ -213,7 +216,8 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 	}
 	if alerts != nil {
 		time.Sleep(2 * time.Second) // let the outbox finish what it claimed
-		alerts.report(out, res.emergency)
+		alerts.report(out)
+		urgentDelays(context.WithoutCancel(ctx), out, first)
 	}
 	if ctx.Err() != nil {
 		return 1
@@ -264,10 +268,10 @@ func signTwilio(token, u string, form url.Values) string {
 // startLoadServers starts n faqbot servers in this process on loopback
 // ports, sharing dbURL (or one temporary SQLite directory), with staff
 // alerts going to alertURL. Their workers run, as in production.
-func startLoadServers(ctx context.Context, n int, dbURL, faqDir, token, alertURL string) (func(), []string, error) {
+func startLoadServers(ctx context.Context, n int, dbURL, faqDir, token, alertURL string) (func(), []string, store.Store, error) {
 	dir, err := os.MkdirTemp("", "faqbot-load-")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var stops []func()
 	stopAll := func() {
@@ -277,11 +281,12 @@ func startLoadServers(ctx context.Context, n int, dbURL, faqDir, token, alertURL
 		os.RemoveAll(dir)
 	}
 	var urls []string
+	var first store.Store
 	for i := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			stopAll()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		cfg := config.Defaults()
 		cfg.DataDir, cfg.FAQDir, cfg.DatabaseURL = fmt.Sprintf("%s/%d", dir, i), faqDir, dbURL
@@ -296,7 +301,7 @@ func startLoadServers(ctx context.Context, n int, dbURL, faqDir, token, alertURL
 		if err != nil {
 			ln.Close()
 			stopAll()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go hs.Serve(ln)
@@ -313,8 +318,11 @@ func startLoadServers(ctx context.Context, n int, dbURL, faqDir, token, alertURL
 			srv.Close()
 		})
 		urls = append(urls, cfg.PublicURL+"/twilio/sms")
+		if first == nil {
+			first = srv.Store()
+		}
 	}
-	return stopAll, urls, nil
+	return stopAll, urls, first, nil
 }
 
 // startBare serves fixed TwiML after reading the form: the ceiling any
@@ -350,7 +358,7 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 	res := &loadResult{name: name, errors: map[string]int{}}
 	one := func(i int, scheduled time.Time) {
 		patient := i / o.perPatient
-		text, emergency := loadText(i)
+		text := loadText(i)
 		form := url.Values{
 			"MessageSid": {"SM" + run + fmt.Sprintf("%026d", i)}, "AccountSid": {"AC" + strings.Repeat("0", 32)},
 			"From": {fmt.Sprintf("+1555%s%04d", runNum, patient%10000)}, "To": {"+15615550100"},
@@ -383,9 +391,6 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if emergency && key == "" {
-			res.emergency = append(res.emergency, done)
-		}
 		if scheduled.Before(measureFrom) {
 			return
 		}
@@ -438,7 +443,7 @@ func runLoadPhase(ctx context.Context, name string, urls []string, o loadOpts) *
 		res.elapsed = e
 	}
 	slices.Sort(res.lat)
-	res.unfinished = int(unfinished.Load())
+	res.unfinished, res.fixedRate = int(unfinished.Load()), o.rate > 0
 	return res
 }
 
@@ -449,7 +454,7 @@ func printLoad(w io.Writer, r *loadResult) {
 		errs += n
 		kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
 	}
-	if r.unfinished > 0 {
+	if r.unfinished > 0 && r.fixedRate {
 		kinds = append(kinds, fmt.Sprintf("unanswered at the end ×%d", r.unfinished))
 	}
 	sort.Strings(kinds)
@@ -488,21 +493,47 @@ func startAlertSink() *alertSink {
 
 func (a *alertSink) close() { a.srv.Close() }
 
-// report prints how many alerts arrived and, pairing the k-th emergency
-// answered with the k-th urgent alert received, how long urgent alerts
-// took to leave (approximate: emergencies of one patient share an alert).
-func (a *alertSink) report(w io.Writer, emergencies []time.Time) {
+// report prints how many alerts arrived.
+func (a *alertSink) report(w io.Writer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	slices.SortFunc(emergencies, func(x, y time.Time) int { return x.Compare(y) })
+	fmt.Fprintf(w, "staff alerts received: %d (%d urgent)\n", a.n, len(a.urgent))
+}
+
+// urgentDelays prints how long urgent escalations' staff alerts took to
+// leave: from the escalation's creation (the commit before the patient's
+// 911 reply) to its alert_sent event.
+func urgentDelays(ctx context.Context, w io.Writer, st store.Store) {
+	escs, err := st.Escalations(ctx, store.EscalationFilter{})
+	if err != nil {
+		return
+	}
 	var d []time.Duration
-	for k := 0; k < len(a.urgent) && k < len(emergencies); k++ {
-		d = append(d, max(0, a.urgent[k].Sub(emergencies[k])))
+	waiting := 0
+	for _, e := range escs {
+		if e.Priority != store.PriorityUrgent {
+			continue
+		}
+		evs, err := st.Events(ctx, e.ConversationID)
+		if err != nil {
+			return
+		}
+		sent := false
+		for _, ev := range evs {
+			if ev.Kind == store.EventAlertSent && ev.EscalationID != nil && *ev.EscalationID == e.ID {
+				d = append(d, ev.CreatedAt.Sub(e.CreatedAt))
+				sent = true
+				break
+			}
+		}
+		if !sent {
+			waiting++
+		}
+	}
+	if len(d) == 0 {
+		return
 	}
 	slices.Sort(d)
-	fmt.Fprintf(w, "staff alerts received: %d (%d urgent)", a.n, len(a.urgent))
-	if len(d) > 0 {
-		fmt.Fprintf(w, "; urgent alert after the patient's 911 reply: p50 %.0fms, max %.0fms", ms(d[len(d)/2]), ms(d[len(d)-1]))
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "urgent alerts: %d sent, from escalation to sent p50 %.0fms, p99 %.0fms, max %.0fms; %d not sent by the end\n",
+		len(d), ms(d[len(d)/2]), ms(d[min(len(d)-1, len(d)*99/100)]), ms(d[len(d)-1]), waiting)
 }

@@ -17,7 +17,7 @@ func TestLoadAgainstItsOwnServer(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"bare net/http", "faqbot (1 server, SQLite)", "p99", "ratio:", "staff alerts received"} {
+	for _, want := range []string{"bare net/http", "faqbot (1 server, SQLite)", "p99", "ratio:", "staff alerts received", "urgent alerts:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("output lacks %q:\n%s", want, out.String())
 		}
