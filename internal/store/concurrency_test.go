@@ -246,3 +246,37 @@ func drain(ch <-chan struct{}) {
 		}
 	}
 }
+
+// TestMigrationResolvesDuplicateEscalations: a database from before the
+// unique index, holding the duplicates the old race left, migrates: the
+// oldest active escalation of each conversation and kind stays open.
+func TestMigrationResolvesDuplicateEscalations(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	first := escalate(t, s, "+15556660000", KindBooking, PriorityNormal, t0)
+	// Back to schema 2, as shipped before, then the race's duplicate.
+	for _, q := range []string{
+		`DROP INDEX escalations_one_active`, `DROP INDEX outbox_claim`, `ALTER TABLE outbox DROP COLUMN urgent`,
+		`UPDATE schema_version SET version = 2`,
+		fmt.Sprintf(`INSERT INTO escalations (conversation_id, kind, priority, status, created_at, updated_at)
+			VALUES (%d, 'booking', 'normal', 'open', %d, %d)`, first.Conversation.ID, ms(t0)+1, ms(t0)+1),
+	} {
+		if _, err := s.w.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s2, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	active, err := s2.Escalations(ctx, EscalationFilter{Status: []string{EscOpen}})
+	if err != nil || len(active) != 1 || active[0].ID != first.Escalation.ID {
+		t.Fatalf("open after migration = %+v, %v; want only #%d", active, err, first.Escalation.ID)
+	}
+	all, _ := s2.Escalations(ctx, EscalationFilter{})
+	if len(all) != 2 || all[1].Status != EscResolved || all[1].Outcome != OutcomeOther {
+		t.Fatalf("the duplicate should be resolved (other): %+v", all)
+	}
+}
