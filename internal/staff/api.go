@@ -240,17 +240,17 @@ var apiErrors = map[string]struct {
 	status int
 	msg    string
 }{
-	"not_found":         {http.StatusNotFound, "escalation not found"},
-	"err_opted_out":     {http.StatusUnprocessableEntity, "not sent: the patient has opted out of text messages (replied STOP); they must text START first"},
-	"err_cannot_send":   {http.StatusServiceUnavailable, "not sent: SMS sending is not configured on this server (Twilio REST credentials missing)"},
-	"err_claimed":       {http.StatusConflict, "the escalation is claimed by someone else"},
-	"err_resolved":      {http.StatusConflict, "the escalation is resolved; reopen it first"},
-	"err_not_resolved":  {http.StatusConflict, "the escalation is not resolved"},
-	"err_active_exists": {http.StatusConflict, "the patient has a newer active escalation of this kind: work on that one"},
-	"err_empty":         {http.StatusUnprocessableEntity, `"body" must not be empty`},
-	"err_too_long":      {http.StatusUnprocessableEntity, `"body" is too long (at most 1600 characters)`},
-	"err_outcome":       {http.StatusUnprocessableEntity, `"outcome" must be one of booked, answered, no_response, other`},
-	"err_note_long":     {http.StatusUnprocessableEntity, `"note" is too long (at most 4000 characters)`},
+	"not_found":        {http.StatusNotFound, "escalation not found"},
+	"err_opted_out":    {http.StatusUnprocessableEntity, "not sent: the patient has opted out of text messages (replied STOP); they must text START first"},
+	"err_cannot_send":  {http.StatusServiceUnavailable, "not sent: SMS sending is not configured on this server (Twilio REST credentials missing)"},
+	"err_claimed":      {http.StatusConflict, "the escalation is claimed by someone else"},
+	"err_resolved":     {http.StatusConflict, "the escalation is resolved; reopen it first"},
+	"err_not_resolved": {http.StatusConflict, "the escalation is not resolved"},
+	"err_newer_open":   {http.StatusConflict, "the patient has a newer active escalation of this kind: work on that one"},
+	"err_empty":        {http.StatusUnprocessableEntity, `"body" must not be empty`},
+	"err_too_long":     {http.StatusUnprocessableEntity, `"body" is too long (at most 1600 characters)`},
+	"err_outcome":      {http.StatusUnprocessableEntity, `"outcome" must be one of booked, answered, no_response, other`},
+	"err_note_long":    {http.StatusUnprocessableEntity, `"note" is too long (at most 4000 characters)`},
 }
 
 // apiAction is POST /api/v1/escalations/{id}/{action}. Bodies: reply and

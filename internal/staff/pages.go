@@ -431,7 +431,7 @@ func (c *Console) act(ctx context.Context, a actor, id int64, action string, in 
 		ne, err := c.o.Store.ReopenEscalation(ctx, id, a.id, a.name)
 		if err != nil && e.Status == store.EscResolved && errors.Is(err, store.ErrConflict) {
 			// One active escalation per patient and kind: a newer one exists.
-			return actionResult{code: "err_active_exists"}
+			return actionResult{code: "err_newer_open"}
 		}
 		if err != nil {
 			return conflict(err, "err_not_resolved")

@@ -165,22 +165,22 @@ type flash struct {
 }
 
 var flashes = map[string]flash{
-	"claimed":           {Text: "You've claimed this. While you have it, the bot stops answering this patient (except STOP and emergencies)."},
-	"released":          {Text: "Released back to the queue."},
-	"replied":           {Text: "Reply queued. It is sent by text message; its delivery status shows below."},
-	"noted":             {Text: "Note added. Notes are internal: the patient never sees them."},
-	"resolved":          {Text: "Resolved. Nice work."},
-	"reopened":          {Text: "Reopened and back in the queue."},
-	"err_opted_out":     {Error: true, Text: "Not sent: this patient has opted out of text messages (they replied STOP). They must text START before anyone can message them. Call them instead if needed."},
-	"err_cannot_send":   {Error: true, Text: "Not sent: text messaging is not set up on this server (Twilio credentials are missing). Ask your administrator, or call the patient."},
-	"err_claimed":       {Error: true, Text: "Someone else has claimed this escalation. Ask them, or release it first to take it over."},
-	"err_resolved":      {Error: true, Text: "This escalation is already resolved. Reopen it first."},
-	"err_not_resolved":  {Error: true, Text: "This escalation is not resolved, so it can't be reopened."},
-	"err_active_exists": {Error: true, Text: "This patient has a newer open escalation of the same kind: work on that one instead."},
-	"err_empty":         {Error: true, Text: "Nothing to send: the text was empty."},
-	"err_too_long":      {Error: true, Text: fmt.Sprintf("Too long: a text message may have at most %d characters.", maxReplyChars)},
-	"err_outcome":       {Error: true, Text: "Choose an outcome before resolving."},
-	"err_note_long":     {Error: true, Text: fmt.Sprintf("The note is too long (at most %d characters).", maxNoteChars)},
+	"claimed":          {Text: "You've claimed this. While you have it, the bot stops answering this patient (except STOP and emergencies)."},
+	"released":         {Text: "Released back to the queue."},
+	"replied":          {Text: "Reply queued. It is sent by text message; its delivery status shows below."},
+	"noted":            {Text: "Note added. Notes are internal: the patient never sees them."},
+	"resolved":         {Text: "Resolved. Nice work."},
+	"reopened":         {Text: "Reopened and back in the queue."},
+	"err_opted_out":    {Error: true, Text: "Not sent: this patient has opted out of text messages (they replied STOP). They must text START before anyone can message them. Call them instead if needed."},
+	"err_cannot_send":  {Error: true, Text: "Not sent: text messaging is not set up on this server (Twilio credentials are missing). Ask your administrator, or call the patient."},
+	"err_claimed":      {Error: true, Text: "Someone else has claimed this escalation. Ask them, or release it first to take it over."},
+	"err_resolved":     {Error: true, Text: "This escalation is already resolved. Reopen it first."},
+	"err_not_resolved": {Error: true, Text: "This escalation is not resolved, so it can't be reopened."},
+	"err_newer_open":   {Error: true, Text: "This patient has a newer open escalation of the same kind: work on that one instead."},
+	"err_empty":        {Error: true, Text: "Nothing to send: the text was empty."},
+	"err_too_long":     {Error: true, Text: fmt.Sprintf("Too long: a text message may have at most %d characters.", maxReplyChars)},
+	"err_outcome":      {Error: true, Text: "Choose an outcome before resolving."},
+	"err_note_long":    {Error: true, Text: fmt.Sprintf("The note is too long (at most %d characters).", maxNoteChars)},
 }
 
 func (c *Console) setFlash(w http.ResponseWriter, code string) {
