@@ -51,6 +51,7 @@ type Outcome struct {
 	Duplicate    bool   // a retry of a message already handled
 	Conversation *store.Conversation
 	Escalation   *store.Escalation // created by this message, if any
+	Joined       *store.Escalation // the active escalation this message joined, if any
 }
 
 // Alerting says where staff alerts go.
@@ -77,9 +78,12 @@ type Service struct {
 	// unknowns (see Refine); nil sends curated answers verbatim.
 	LLM *llm.Client
 	Now func() time.Time
-	// Notify is called after every stored exchange (wakes the outbox, tells
-	// open inboxes so threads refresh).
+	// Notify is called after every stored exchange (tells open inboxes so
+	// threads refresh); may be nil.
 	Notify func()
+	// Enqueued is called after an exchange queued staff alerts (wakes the
+	// outbox worker); may be nil.
+	Enqueued func()
 
 	engine atomic.Pointer[Engine]
 }
@@ -205,11 +209,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		}
 	}
 
-	// One open escalation a conversation: a follow-up question joins the
-	// thread staff already have, unless it is more urgent.
-	if escalate && active != nil && (active.Priority == store.PriorityUrgent || d.Intent != IntentEmergency) {
-		escalate = false
-	}
+	// One open escalation a conversation: the store decides, inside its
+	// write transaction, whether this joins the thread staff already have
+	// (no second alert) or, being more urgent, opens an urgent one beside it.
 	if escalate {
 		prio := store.PriorityNormal
 		if d.Intent == IntentEmergency {
@@ -230,7 +232,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, fmt.Errorf("record exchange: %w", err)
 	}
-	out.Conversation, out.Escalation, out.Duplicate = res.Conversation, res.Escalation, res.Duplicate
+	out.Conversation, out.Escalation, out.Joined, out.Duplicate = res.Conversation, res.Escalation, res.Joined, res.Duplicate
 	if res.Duplicate {
 		// A retry: answer exactly as the first time, do nothing new.
 		out.Reply, out.Escalation = "", nil
@@ -253,6 +255,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		"phrasing", d.Phrasing, "llm_fallback", d.Fallback, "assist", d.Assist)
 	if s.Notify != nil {
 		s.Notify()
+	}
+	if s.Enqueued != nil && res.Escalation != nil && len(ex.Alerts) > 0 {
+		s.Enqueued()
 	}
 	return out, nil
 }

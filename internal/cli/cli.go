@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/flsps/faqbot/internal/config"
 	"io"
 	"os"
 	"os/signal"
@@ -141,12 +142,16 @@ func noArgs(env *Env, fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return code, ok
 }
 
-// openStore opens the store in dataDir for a command: a command that only
-// reads or changes what exists (create false) fails where there is no
-// database instead of creating one.
-func openStore(ctx context.Context, dataDir string, create bool) (*store.SQL, error) {
-	if create {
-		return store.OpenDataDir(ctx, dataDir)
+// openStore opens the store the server uses: PostgreSQL when
+// FAQBOT_DATABASE_URL is set, otherwise SQLite in the data directory. Only
+// commands that set up a first account (create) may create an SQLite file;
+// the others say there is no database instead.
+func openStore(ctx context.Context, cfg *config.Config, create bool) (*store.SQL, error) {
+	switch {
+	case cfg.DatabaseURL != "":
+		return store.OpenPostgres(ctx, cfg.DatabaseURL)
+	case create:
+		return store.OpenDataDir(ctx, cfg.DataDir)
 	}
-	return store.OpenExistingDataDir(ctx, dataDir)
+	return store.OpenExistingDataDir(ctx, cfg.DataDir)
 }

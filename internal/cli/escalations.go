@@ -18,7 +18,7 @@ func init() {
 
 func runEscalations(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "escalations")
-	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir", "database-url")
 	status := fs.String("status", "", "only these statuses, comma-separated: open, claimed, resolved (default all)")
 	asJSON := fs.Bool("json", false, "print one JSON array")
 	limit := fs.Int("limit", 0, "at most this many (0 = all)")
@@ -41,7 +41,7 @@ func runEscalations(ctx context.Context, env *Env, args []string) int {
 			return 2
 		}
 	}
-	st, err := openStore(ctx, cfg.DataDir, false)
+	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot escalations:", err)
 		return 1

@@ -14,7 +14,7 @@ func init() {
 
 func runPurge(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "purge")
-	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir", "database-url")
 	older := fs.String("older-than", "", "age of the last activity past which a conversation is deleted, e.g. 365d or 2160h (required)")
 	dry := fs.Bool("dry-run", false, "say what would be deleted, delete nothing")
 	if code, ok := noArgs(env, fs, args); !ok {
@@ -34,7 +34,7 @@ func runPurge(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "would delete conversations with no activity since %s\n", before.Format(time.RFC3339))
 		return 0
 	}
-	st, err := openStore(ctx, cfg.DataDir, false)
+	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot purge:", err)
 		return 1

@@ -43,7 +43,7 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags(env, "staff "+sub)
-	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir", "database-url")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), staffUsage); fs.PrintDefaults() }
 	email := fs.String("email", "", "the account's email address")
 	name := fs.String("name", "", "the person's name as colleagues know it (add)")
@@ -74,7 +74,7 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 
 	// Only add may create the database (the first account comes before the
 	// first start); the others need accounts that exist.
-	st, err := openStore(ctx, cfg.DataDir, sub == "add")
+	st, err := openStore(ctx, cfg, sub == "add")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot staff: %v\n", err)
 		return 1

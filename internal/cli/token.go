@@ -45,7 +45,7 @@ func runToken(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	fs := newFlags(env, "token "+sub)
-	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir")
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir", "database-url")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), tokenUsage); fs.PrintDefaults() }
 	name := fs.String("name", "", "the integration's name: letters, digits, '.', '_', '-' (create, revoke)")
 	if code, ok := noArgs(env, fs, args); !ok {
@@ -59,7 +59,7 @@ func runToken(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "faqbot token %s: --name is required: 1-64 letters, digits, '.', '_' or '-'\n", sub)
 		return 2
 	}
-	st, err := openStore(ctx, cfg.DataDir, sub == "create")
+	st, err := openStore(ctx, cfg, sub == "create")
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot token: %v\n", err)
 		return 1

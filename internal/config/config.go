@@ -19,9 +19,10 @@ import (
 
 // Config is the parsed settings.
 type Config struct {
-	Addr    string
-	DataDir string
-	FAQDir  string
+	Addr        string
+	DataDir     string
+	DatabaseURL string // PostgreSQL (postgres://…); "" = SQLite in DataDir
+	FAQDir      string
 
 	PublicURL             string
 	TrustProxy            bool
@@ -122,6 +123,7 @@ func duration(p func(*Config) *time.Duration) func(*Config, string) error {
 var options = []option{
 	{"addr", "FAQBOT_ADDR", ":8080", kString, "listen address", str(func(c *Config) *string { return &c.Addr })},
 	{"data-dir", "FAQBOT_DATA_DIR", "./data", kString, "directory of the embedded SQLite store", str(func(c *Config) *string { return &c.DataDir })},
+	{"database-url", "FAQBOT_DATABASE_URL", "", kString, "PostgreSQL URL (postgres://user@host:5432/db?sslmode=…) for several replicas; unset = SQLite in the data directory", str(func(c *Config) *string { return &c.DatabaseURL })},
 	{"faq", "FAQBOT_FAQ_DIR", "./faq", kString, "FAQ directory (entries, intents, clinic.yaml)", str(func(c *Config) *string { return &c.FAQDir })},
 	{"public-url", "FAQBOT_PUBLIC_URL", "", kString, "public base URL Twilio calls (https://bot.example.com), used to check signatures and in alert links", str(func(c *Config) *string { return &c.PublicURL })},
 	{"trust-proxy", "FAQBOT_TRUST_PROXY", "false", kBool, "behind a proxy you run: trust X-Forwarded-Proto/Host for signature URLs (when no public URL is set) and X-Forwarded-For for sign-in rate limits", boolean(func(c *Config) *bool { return &c.TrustProxy })},
@@ -256,6 +258,13 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("FAQBOT_PUBLIC_URL: want an absolute http(s) URL, got %q", c.PublicURL))
 		}
 		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.DatabaseURL != "" {
+		// The URL may hold a password: never echo it.
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			errs = append(errs, errors.New("FAQBOT_DATABASE_URL: want a postgres:// or postgresql:// URL"))
+		}
 	}
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || u.Host == "" {
 		errs = append(errs, fmt.Errorf("FAQBOT_TWILIO_API_URL: want an absolute URL, got %q", c.TwilioAPIURL))

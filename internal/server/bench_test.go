@@ -57,8 +57,15 @@ func BenchmarkWebhook(b *testing.B) {
 
 // BenchmarkWebhookParallel is the same path with concurrent requests (the
 // SQLite writer is the shared resource).
-func BenchmarkWebhookParallel(b *testing.B) {
+func BenchmarkWebhookParallel(b *testing.B) { benchParallel(b, 1) }
+
+// BenchmarkWebhook32 is the same with 16 requests per CPU in flight (32 on
+// two cores), as under a burst: group commit batches them.
+func BenchmarkWebhook32(b *testing.B) { benchParallel(b, 16) }
+
+func benchParallel(b *testing.B, perCPU int) {
 	e := start(b, "", func(c *config.Config) { c.SenderBurst = 1 << 30 })
+	b.SetParallelism(perCPU)
 	h := e.srv.Handler()
 	target := e.http.URL + "/twilio/sms"
 	var seq atomic.Int64

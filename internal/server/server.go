@@ -86,7 +86,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create data directory: %w", err)
 	}
-	st, err := store.OpenDataDir(ctx, cfg.DataDir)
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err // names the store and the path
 	}
@@ -136,6 +136,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		CanSend: func() bool { return s.sender != nil }, Wake: s.wake, Now: now,
 		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
 		Report:      s.report,
+		Changes: st.SubscribeChanges,
 	})
 
 	s.worker.OnChange = s.console.Notify
@@ -146,7 +147,10 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	svc.Limiter = ratelimit.New(rate.Limit(float64(cfg.SenderRatePerMinute)/60), cfg.SenderBurst, 100_000)
 	svc.Alerting = bot.Alerting{StaffNumbers: cfg.StaffNumbers, WebhookURL: cfg.StaffWebhookURL,
 		IncludeMessage: cfg.AlertIncludeMessage, InboxURL: cfg.PublicURL}
-	svc.Notify = func() { s.wake(); s.console.Notify() }
+	// Consoles hear of stored messages through the store's change notices
+	// (from every replica); the outbox worker is woken only when alerts were
+	// queued, so it does not contend for the writer after every message.
+	svc.Enqueued = s.worker.Wake
 	svc.LLM = llm.FromSettings(cfg, log, s.metrics)
 	if svc.LLM != nil {
 		log.Info("LLM on: answers are fact-checked before they are sent", "base_url", cfg.LLMBaseURL, "model", cfg.LLMModel,

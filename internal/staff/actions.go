@@ -186,6 +186,10 @@ func (c *Console) act(ctx context.Context, a actor, id int64, action string, in 
 		return actionResult{code: "resolved", esc: ne, auditAction: "resolve", auditDetail: in.Outcome}
 	case "reopen":
 		ne, err := c.o.Store.ReopenEscalation(ctx, id, a.id, a.name)
+		if err != nil && e.Status == store.EscResolved && errors.Is(err, store.ErrConflict) {
+			// One active escalation per patient and kind: a newer one exists.
+			return actionResult{code: "err_newer_open"}
+		}
 		if err != nil {
 			return conflict(err, "err_not_resolved")
 		}

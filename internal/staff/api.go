@@ -252,6 +252,7 @@ var apiErrors = map[string]struct {
 	"err_claimed":      {http.StatusConflict, "someone else holds this escalation: only they can reply, add notes, resolve or release it; take it over first (POST .../takeover)"},
 	"err_resolved":     {http.StatusConflict, "the escalation is resolved; reopen it first"},
 	"err_not_resolved": {http.StatusConflict, "the escalation is not resolved"},
+	"err_newer_open":   {http.StatusConflict, "the patient has a newer active escalation of this kind: work on that one"},
 	"err_empty":        {http.StatusUnprocessableEntity, `"body" must not be empty`},
 	"err_too_long":     {http.StatusUnprocessableEntity, fmt.Sprintf(`"body" is too long (at most %d characters)`, maxReplyChars)},
 	"err_outcome":      {http.StatusUnprocessableEntity, `"outcome" must be one of booked, answered, no_response, other`},

@@ -184,6 +184,7 @@ var flashes = map[string]flash{
 	"err_claimed":      {Error: true, Text: "Someone else has this escalation: only they can reply, add notes, resolve or release it. Take it over if you need to act on it."},
 	"err_resolved":     {Error: true, Text: "This escalation is already resolved. Reopen it first."},
 	"err_not_resolved": {Error: true, Text: "This escalation is not resolved, so it can't be reopened."},
+	"err_newer_open":   {Error: true, Text: "This patient has a newer open escalation of the same kind: work on that one instead."},
 	"err_empty":        {Error: true, Text: "Nothing to send: the text was empty."},
 	"err_too_long":     {Error: true, Text: fmt.Sprintf("Too long: a text message may have at most %d characters.", maxReplyChars)},
 	"err_outcome":      {Error: true, Text: "Choose an outcome before resolving."},

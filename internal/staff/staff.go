@@ -62,6 +62,11 @@ type Options struct {
 	// Report computes the analytics page (/staff/analytics, admins); nil =
 	// the page says it is unavailable.
 	Report ReportFunc
+	// Changes subscribes to the store's change notices (store.SQL's
+	// SubscribeChanges: on PostgreSQL they come from every replica), so
+	// open consoles refresh whichever replica took the change. nil = only
+	// Notify refreshes them.
+	Changes func() (<-chan struct{}, func())
 }
 
 // Console serves the staff web console and the JSON API.
@@ -124,6 +129,23 @@ func New(o Options) *Console {
 	c.replies = &repliesFile{path: o.RepliesFile, log: c.log, now: c.now}
 	c.tpl = mustTemplates(c)
 	c.hub = newHub()
+	if o.Changes != nil {
+		ch, cancel := o.Changes()
+		go func() {
+			defer cancel()
+			for {
+				select {
+				case _, ok := <-ch:
+					if !ok {
+						return
+					}
+					c.hub.notify()
+				case <-c.hub.done:
+					return
+				}
+			}
+		}()
+	}
 	// An address gets 5 wrong passwords for an account, then waits 2 s,
 	// 4 s, 8 s… up to 15 min between tries; over all accounts (a front
 	// desk may share an address) 30, then the same delays. A success

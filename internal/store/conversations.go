@@ -36,7 +36,7 @@ func scanConversation(sc scanner) (*Conversation, error) {
 
 // Conversation returns the conversation of a channel and address.
 func (s *SQL) Conversation(ctx context.Context, channel, address string) (*Conversation, error) {
-	c, err := scanConversation(s.r.QueryRowContext(ctx,
+	c, err := scanConversation(s.rq().QueryRowContext(ctx,
 		s.q(`SELECT `+conversationCols+` FROM conversations WHERE channel = ? AND address = ?`), channel, address))
 	if err != nil {
 		return nil, notFound(err, "conversation")
@@ -46,7 +46,7 @@ func (s *SQL) Conversation(ctx context.Context, channel, address string) (*Conve
 
 // ConversationByID returns a conversation by id.
 func (s *SQL) ConversationByID(ctx context.Context, id int64) (*Conversation, error) {
-	return s.conversationByID(ctx, s.r, id)
+	return s.conversationByID(ctx, s.rq(), id)
 }
 
 func (s *SQL) conversationByID(ctx context.Context, q queryer, id int64) (*Conversation, error) {
@@ -61,7 +61,7 @@ func (s *SQL) conversationByID(ctx context.Context, q queryer, id int64) (*Conve
 // SetConversationName sets the patient's name as staff know it ("" clears).
 func (s *SQL) SetConversationName(ctx context.Context, id int64, name string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET name = ?, updated_at = ? WHERE id = ?`),
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET name = ?, updated_at = ? WHERE id = ?`),
 			name, s.nowMS(), id)
 		return affected(res, err, "set conversation name")
 	})
@@ -101,7 +101,7 @@ func (s *SQL) SetChatContact(ctx context.Context, id int64, name, number, consen
 
 // touchConversation records activity on a conversation (Purge keys on it).
 func (s *SQL) touchConversation(ctx context.Context, tx *sql.Tx, id int64, at int64) error {
-	_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ? AND updated_at < ?`), at, id, at)
+	_, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ? AND updated_at < ?`), at, id, at)
 	if err != nil {
 		return fmt.Errorf("store: touch conversation: %w", err)
 	}
@@ -110,7 +110,7 @@ func (s *SQL) touchConversation(ctx context.Context, tx *sql.Tx, id int64, at in
 
 // insertEvent adds a timeline event.
 func (s *SQL) insertEvent(ctx context.Context, tx *sql.Tx, e *Event) error {
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO events
+	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO events
 		(conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		e.ConversationID, nullID(e.EscalationID), e.Kind, nullID(e.ActorID), e.ActorName, e.Body, ms(e.CreatedAt),
@@ -123,7 +123,7 @@ func (s *SQL) insertEvent(ctx context.Context, tx *sql.Tx, e *Event) error {
 
 // Events returns a conversation's timeline events, oldest first.
 func (s *SQL) Events(ctx context.Context, conversationID int64) ([]Event, error) {
-	return queryList(ctx, s.r, "events", s.q(`SELECT id, conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at
+	return queryList(ctx, s.rq(), "events", s.q(`SELECT id, conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at
 		FROM events WHERE conversation_id = ? ORDER BY created_at, id`), scanEvent, conversationID)
 }
 

@@ -61,24 +61,24 @@ func (s *SQL) Escalations(ctx context.Context, f EscalationFilter) ([]Escalation
 		query += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	return queryList(ctx, s.r, "escalations", s.q(query), scanEscalation, args...)
+	return queryList(ctx, s.rq(), "escalations", s.q(query), scanEscalation, args...)
 }
 
 // Escalation returns one escalation with its joined fields.
 func (s *SQL) Escalation(ctx context.Context, id int64) (*Escalation, error) {
-	return s.escalationBy(ctx, s.r, `e.id = ?`, id)
+	return s.escalationBy(ctx, s.rq(), `e.id = ?`, id)
 }
 
 // ActiveEscalation returns the conversation's newest open or claimed
 // escalation, or ErrNotFound.
 func (s *SQL) ActiveEscalation(ctx context.Context, conversationID int64) (*Escalation, error) {
-	return s.escalationBy(ctx, s.r, `e.conversation_id = ? AND e.status IN ('open', 'claimed')`, conversationID)
+	return s.escalationBy(ctx, s.rq(), `e.conversation_id = ? AND e.status IN ('open', 'claimed')`, conversationID)
 }
 
 // CountOpen counts escalations waiting for staff (status open, unclaimed)
 // and how many of those are urgent.
 func (s *SQL) CountOpen(ctx context.Context) (open, urgent int, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN priority = 'urgent' THEN 1 ELSE 0 END), 0)
+	err = s.rq().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN priority = 'urgent' THEN 1 ELSE 0 END), 0)
 		FROM escalations WHERE status = 'open'`).Scan(&open, &urgent)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: count open escalations: %w", err)
@@ -95,7 +95,11 @@ func (s *SQL) transition(ctx context.Context, id int64, update string, args []an
 	var out *Escalation
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		now := s.nowMS()
-		res, err := tx.ExecContext(ctx, s.q(update), append(append([]any{}, args...), now, id)...)
+		res, err := s.wq(tx).ExecContext(ctx, s.q(update), append(append([]any{}, args...), now, id)...)
+		if s.d.isUnique(err) {
+			// Reopening beside an active escalation of the same kind.
+			return ErrConflict
+		}
 		if err != nil {
 			return fmt.Errorf("store: update escalation: %w", err)
 		}
@@ -103,7 +107,7 @@ func (s *SQL) transition(ctx context.Context, id int64, update string, args []an
 		if err != nil {
 			return fmt.Errorf("store: update escalation: %w", err)
 		}
-		cur, err := s.escalationBy(ctx, tx, `e.id = ?`, id)
+		cur, err := s.escalationBy(ctx, s.wq(tx), `e.id = ?`, id)
 		if err != nil {
 			return err
 		}
@@ -224,7 +228,7 @@ func (s *SQL) AddNote(ctx context.Context, escalationID, staffID int64, staffNam
 	var ev *Event
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var convID int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), escalationID).Scan(&convID)
+		err := s.wq(tx).QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), escalationID).Scan(&convID)
 		if err != nil {
 			return notFound(err, "add note")
 		}
@@ -249,7 +253,7 @@ func (s *SQL) QueueStaffReply(ctx context.Context, escalationID, staffID int64, 
 	var m *Message
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var convID int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), escalationID).Scan(&convID)
+		err := s.wq(tx).QueryRowContext(ctx, s.q(`SELECT conversation_id FROM escalations WHERE id = ?`), escalationID).Scan(&convID)
 		if err != nil {
 			return notFound(err, "queue staff reply")
 		}
@@ -287,7 +291,7 @@ func (s *SQL) queueOutbound(ctx context.Context, tx *sql.Tx, convID int64, autho
 	if strings.TrimSpace(body) == "" {
 		return nil, errors.New("store: queue outbound: empty body")
 	}
-	conv, err := s.conversationByID(ctx, tx, convID)
+	conv, err := s.conversationByID(ctx, s.wq(tx), convID)
 	if err != nil {
 		return nil, err
 	}

@@ -25,9 +25,10 @@ func escalate(t *testing.T, s *SQL, addr, kind, prio string, at time.Time) Excha
 	return res
 }
 
-func TestEscalationOrdering(t *testing.T) {
+func TestEscalationOrdering(t *testing.T) { eachBackend(t, testEscalationOrdering) }
+
+func testEscalationOrdering(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	a := escalate(t, s, "+15550000001", KindBooking, PriorityNormal, t0)
 	b := escalate(t, s, "+15550000002", KindEmergency, PriorityUrgent, t0.Add(2*time.Minute))
 	c := escalate(t, s, "+15550000003", KindHuman, PriorityNormal, t0.Add(time.Minute))
@@ -69,9 +70,10 @@ func TestEscalationOrdering(t *testing.T) {
 	}
 }
 
-func TestEscalationLifecycle(t *testing.T) {
+func TestEscalationLifecycle(t *testing.T) { eachBackend(t, testEscalationLifecycle) }
+
+func testEscalationLifecycle(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	clock := t0.Add(time.Hour)
 	s.now = func() time.Time { return clock }
 	res := escalate(t, s, "+15550000009", KindBooking, PriorityNormal, t0)
@@ -169,9 +171,10 @@ func TestEscalationLifecycle(t *testing.T) {
 	}
 }
 
-func TestQueueStaffReply(t *testing.T) {
+func TestQueueStaffReply(t *testing.T) { eachBackend(t, testQueueStaffReply) }
+
+func testQueueStaffReply(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res := escalate(t, s, "whatsapp:+15550000010", KindHuman, PriorityNormal, t0)
 	m, err := s.QueueStaffReply(ctx, res.Escalation.ID, 7, "Ana", "Hi, this is Ana from the clinic.")
 	if err != nil {
@@ -207,9 +210,10 @@ func TestQueueStaffReply(t *testing.T) {
 	}
 }
 
-func TestQueueOutboundWeb(t *testing.T) {
+func TestQueueOutboundWeb(t *testing.T) { eachBackend(t, testQueueOutboundWeb) }
+
+func testQueueOutboundWeb(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res, _ := s.RecordExchange(ctx, Exchange{Channel: ChannelWeb, Address: "sess-1", Body: "hello", At: t0})
 	m, err := s.QueueOutbound(ctx, res.Conversation.ID, AuthorBot, "Hi!")
 	if err != nil || m.Status != MsgSent {
@@ -230,9 +234,10 @@ func TestQueueOutboundWeb(t *testing.T) {
 	}
 }
 
-func TestPurge(t *testing.T) {
+func TestPurge(t *testing.T) { eachBackend(t, testPurge) }
+
+func testPurge(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	old := escalate(t, s, "+15550000020", KindBooking, PriorityNormal, t0)
 	// The old conversation's alerts are delivered; its data can go.
 	items, _ := s.ClaimOutbox(ctx, t0, 10, time.Minute)

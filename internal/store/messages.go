@@ -38,7 +38,7 @@ func (s *SQL) queryMessages(ctx context.Context, q queryer, query string, args .
 
 // Messages returns all of a conversation's messages, oldest first.
 func (s *SQL) Messages(ctx context.Context, conversationID int64) ([]Message, error) {
-	return s.queryMessages(ctx, s.r, `SELECT `+messageCols+` FROM messages
+	return s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id`, conversationID)
 }
 
@@ -47,7 +47,7 @@ func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) (
 	if n <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.queryMessages(ctx, s.r, `SELECT `+messageCols+` FROM messages
+	msgs, err := s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conversationID, n)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) (
 
 // Message returns one message by id.
 func (s *SQL) Message(ctx context.Context, id int64) (*Message, error) {
-	return s.messageBy(ctx, s.r, `id = ?`, id)
+	return s.messageBy(ctx, s.rq(), `id = ?`, id)
 }
 
 func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...any) (*Message, error) {
@@ -74,7 +74,7 @@ func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...an
 // insertMessage inserts m and sets its ID. An empty ExternalID is stored as
 // NULL (unique only when set).
 func (s *SQL) insertMessage(ctx context.Context, tx *sql.Tx, m *Message) error {
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
+	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
 		(conversation_id, direction, author, staff_id, body, intent, faq_id, confidence,
 		 external_id, reply_to, status, error_code, created_at, updated_at, phrasing, llm_fallback, curated_body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
@@ -133,7 +133,7 @@ func (s *SQL) UpdateMessageStatus(ctx context.Context, externalID, status, error
 		ph, args := lowerStatuses(status)
 		if ph != "" {
 			args = append([]any{status, errorCode, s.nowMS(), externalID}, args...)
-			res, err := tx.ExecContext(ctx, s.q(`UPDATE messages SET status = ?, error_code = ?, updated_at = ?
+			res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE messages SET status = ?, error_code = ?, updated_at = ?
 				WHERE external_id = ? AND direction = 'out' AND status IN (`+ph+`)`), args...)
 			if err != nil {
 				return fmt.Errorf("store: update message status: %w", err)
@@ -143,7 +143,7 @@ func (s *SQL) UpdateMessageStatus(ctx context.Context, externalID, status, error
 			}
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM messages WHERE external_id = ?`), externalID).Scan(&one)
+		err := s.wq(tx).QueryRowContext(ctx, s.q(`SELECT 1 FROM messages WHERE external_id = ?`), externalID).Scan(&one)
 		if err != nil {
 			return notFound(err, "update message status")
 		}
@@ -173,11 +173,20 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 	atMS := ms(at)
 	var res ExchangeResult
 
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	// Once its turn comes, the exchange is written whole: a cancelled
+	// statement would roll back the other exchanges committed with it.
+	octx := ctx
+	ctx = context.WithoutCancel(ctx)
+	err := s.writeGrouped(octx, func(tx *sql.Tx) error {
 		res = ExchangeResult{}
-		conv, err := scanConversation(tx.QueryRowContext(ctx, s.q(`INSERT INTO conversations
+		// The upsert also records the activity (Purge keys on updated_at)
+		// and, on PostgreSQL, locks the conversation's row until commit:
+		// one patient's concurrent messages are decided one after another.
+		conv, err := scanConversation(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO conversations
 			(channel, address, created_at, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel, address) DO UPDATE SET channel = excluded.channel
+			ON CONFLICT (channel, address) DO UPDATE SET updated_at = CASE
+				WHEN conversations.updated_at < excluded.updated_at THEN excluded.updated_at
+				ELSE conversations.updated_at END
 			RETURNING `+conversationCols), ex.Channel, ex.Address, atMS, atMS))
 		if err != nil {
 			return fmt.Errorf("store: upsert conversation: %w", err)
@@ -190,7 +199,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			ExternalID: ex.ExternalID, Status: MsgReceived, CreatedAt: at, UpdatedAt: at,
 		}
 		// The idempotency decision: one atomic insert keyed on the SID.
-		err = tx.QueryRowContext(ctx, s.q(`INSERT INTO messages
+		err = s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
 			(conversation_id, direction, author, body, intent, faq_id, confidence, faq_version,
 			 external_id, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -199,44 +208,21 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			nullStr(in.ExternalID), in.Status, atMS, atMS,
 		).Scan(&in.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			if err := s.loadExchange(ctx, tx, ex.ExternalID, &res); err != nil {
-				return err
-			}
-			res.Duplicate = true
-			return errDuplicateExchange
+			return errDuplicateExchange // rolls back the upsert's bump too
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert inbound message: %w", err)
 		}
 		res.Inbound = in
-		if conv.UpdatedAt.Before(at) {
-			conv.UpdatedAt = at
-		}
 
 		if err := s.applyConversationChanges(ctx, tx, conv, ex, at); err != nil {
 			return err
 		}
 
 		if ex.Escalate != nil {
-			esc := &Escalation{
-				ConversationID: conv.ID, MessageID: &in.ID, Kind: ex.Escalate.Kind,
-				Priority: ex.Escalate.Priority, Status: EscOpen, CreatedAt: at, UpdatedAt: at,
-				Channel: conv.Channel, Address: conv.Address, PatientName: conv.Name, MessageBody: ex.Body,
-			}
-			err := tx.QueryRowContext(ctx, s.q(`INSERT INTO escalations
-				(conversation_id, message_id, kind, priority, status, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-				esc.ConversationID, in.ID, esc.Kind, esc.Priority, esc.Status, atMS, atMS).Scan(&esc.ID)
-			if err != nil {
-				return fmt.Errorf("store: insert escalation: %w", err)
-			}
-			if err := s.insertEvent(ctx, tx, &Event{
-				ConversationID: conv.ID, EscalationID: &esc.ID, Kind: EventEscalated,
-				ActorName: AuthorBot, Body: esc.Kind + " (" + esc.Priority + ")", CreatedAt: at,
-			}); err != nil {
+			if err := s.escalate(ctx, tx, conv, in, ex, at, &res); err != nil {
 				return err
 			}
-			res.Escalation = esc
 		}
 
 		if ex.Reply != "" {
@@ -256,6 +242,9 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 		}
 
 		for _, a := range ex.Alerts {
+			if res.Joined != nil {
+				break // staff were alerted when it opened
+			}
 			item := a
 			if res.Escalation != nil {
 				id := res.Escalation.ID
@@ -263,6 +252,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 					item.EscalationID = &id
 				}
 				item.Body = strings.ReplaceAll(item.Body, "{escalation_id}", fmt.Sprint(id))
+				item.Urgent = item.Urgent || res.Escalation.Priority == PriorityUrgent
 			}
 			item.Status = OutboxPending
 			item.Attempts = 0
@@ -277,12 +267,68 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 		return nil
 	})
 	if errors.Is(err, errDuplicateExchange) {
+		res = ExchangeResult{Duplicate: true}
+		if err := s.loadExchange(ctx, s.rq(), ex.ExternalID, &res); err != nil {
+			return ExchangeResult{}, err
+		}
 		return res, nil
 	}
 	if err != nil {
 		return ExchangeResult{}, err
 	}
 	return res, nil
+}
+
+// escalate opens the escalation ex asks for, or joins the conversation's
+// active one (see Exchange.Escalate). It runs inside RecordExchange's
+// transaction, after the conversation row was written (and so, on
+// PostgreSQL, locked): concurrent messages of one patient see each other's
+// escalations. The unique index escalations_one_active backs it up.
+func (s *SQL) escalate(ctx context.Context, tx *sql.Tx, conv *Conversation, in *Message, ex Exchange, at time.Time, res *ExchangeResult) error {
+	q := s.wq(tx)
+	var activeID int64
+	var activePrio string
+	err := q.QueryRowContext(ctx, s.q(`SELECT id, priority FROM escalations
+		WHERE conversation_id = ? AND status IN ('open', 'claimed')
+		ORDER BY CASE priority WHEN 'urgent' THEN 0 ELSE 1 END, id DESC LIMIT 1`), conv.ID).Scan(&activeID, &activePrio)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("store: find active escalation: %w", err)
+	case activePrio == PriorityUrgent || ex.Escalate.Priority != PriorityUrgent:
+		// Join: bump it so staff see the thread moved.
+		atMS := ms(at)
+		if _, err := q.ExecContext(ctx, s.q(`UPDATE escalations SET updated_at = ? WHERE id = ? AND updated_at < ?`),
+			atMS, activeID, atMS); err != nil {
+			return fmt.Errorf("store: bump escalation: %w", err)
+		}
+		esc, err := s.escalationBy(ctx, q, `e.id = ?`, activeID)
+		if err != nil {
+			return err
+		}
+		res.Joined = esc
+		return nil
+	}
+	esc := &Escalation{
+		ConversationID: conv.ID, MessageID: &in.ID, Kind: ex.Escalate.Kind,
+		Priority: ex.Escalate.Priority, Status: EscOpen, CreatedAt: at, UpdatedAt: at,
+		Channel: conv.Channel, Address: conv.Address, PatientName: conv.Name, MessageBody: ex.Body,
+	}
+	err = q.QueryRowContext(ctx, s.q(`INSERT INTO escalations
+		(conversation_id, message_id, kind, priority, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		esc.ConversationID, in.ID, esc.Kind, esc.Priority, esc.Status, ms(at), ms(at)).Scan(&esc.ID)
+	if err != nil {
+		return fmt.Errorf("store: insert escalation: %w", err)
+	}
+	if err := s.insertEvent(ctx, tx, &Event{
+		ConversationID: conv.ID, EscalationID: &esc.ID, Kind: EventEscalated,
+		ActorName: AuthorBot, Body: esc.Kind + " (" + esc.Priority + ")", CreatedAt: at,
+	}); err != nil {
+		return err
+	}
+	res.Escalation = esc
+	return nil
 }
 
 // applyConversationChanges applies an exchange's language, topic and
@@ -309,14 +355,9 @@ func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Co
 		}
 	}
 	if !changed {
-		// Record the activity (Purge keys on updated_at).
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET updated_at = ? WHERE id = ?`), ms(conv.UpdatedAt), conv.ID)
-		if err != nil {
-			return fmt.Errorf("store: update conversation: %w", err)
-		}
-		return nil
+		return nil // the upsert recorded the activity
 	}
-	_, err := tx.ExecContext(ctx, s.q(`UPDATE conversations SET lang = ?, last_faq_id = ?, opted_out = ?, opted_out_at = ?,
+	_, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET lang = ?, last_faq_id = ?, opted_out = ?, opted_out_at = ?,
 		updated_at = ? WHERE id = ?`), conv.Lang, conv.LastFAQID, b2i(conv.OptedOut), nullMS(conv.OptedOutAt), ms(conv.UpdatedAt), conv.ID)
 	if err != nil {
 		return fmt.Errorf("store: update conversation: %w", err)

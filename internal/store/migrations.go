@@ -157,4 +157,18 @@ var migrations = []string{
 	// is a "contact" event on the conversation).
 	`ALTER TABLE conversations ADD COLUMN contact_phone TEXT NOT NULL DEFAULT '';
 	ALTER TABLE conversations ADD COLUMN text_consent_at {{int}}`,
+
+	// 8: at most one active (open or claimed) escalation per conversation and
+	// kind, enforced by the database. Duplicates left by the race this closes
+	// are resolved (outcome "other"), keeping the oldest.
+	`UPDATE escalations SET status = 'resolved', outcome = 'other', resolved_at = updated_at
+		WHERE status IN ('open', 'claimed') AND EXISTS (SELECT 1 FROM escalations e2
+			WHERE e2.conversation_id = escalations.conversation_id AND e2.kind = escalations.kind
+			AND e2.status IN ('open', 'claimed') AND e2.id < escalations.id);
+	CREATE UNIQUE INDEX escalations_one_active ON escalations (conversation_id, kind)
+		WHERE status IN ('open', 'claimed')`,
+
+	// 9: urgent outbox items (an emergency's staff alerts) are claimed first.
+	`ALTER TABLE outbox ADD COLUMN urgent {{bool}} NOT NULL DEFAULT 0;
+	CREATE INDEX outbox_claim ON outbox (status, urgent, next_attempt_at)`,
 }

@@ -18,7 +18,7 @@ func (s *SQL) Purge(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		total = 0
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT c.id FROM conversations c WHERE c.updated_at < ?
+		rows, err := s.wq(tx).QueryContext(ctx, s.q(`SELECT c.id FROM conversations c WHERE c.updated_at < ?
 			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.status IN ('pending', 'sending') AND (
 				o.message_id IN (SELECT m.id FROM messages m WHERE m.conversation_id = c.id) OR
 				o.escalation_id IN (SELECT e.id FROM escalations e WHERE e.conversation_id = c.id)))`), ms(before))
@@ -45,12 +45,12 @@ func (s *SQL) Purge(ctx context.Context, before time.Time) (int64, error) {
 			ids = ids[n:]
 			in := "(?" + strings.Repeat(", ?", n-1) + ")"
 			args := append(append([]any{}, batch...), batch...)
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND (
+			if _, err := s.wq(tx).ExecContext(ctx, s.q(`DELETE FROM outbox WHERE status IN ('sent', 'failed') AND (
 				message_id IN (SELECT id FROM messages WHERE conversation_id IN `+in+`) OR
 				escalation_id IN (SELECT id FROM escalations WHERE conversation_id IN `+in+`))`), args...); err != nil {
 				return fmt.Errorf("store: purge outbox: %w", err)
 			}
-			res, err := tx.ExecContext(ctx, s.q(`DELETE FROM conversations WHERE id IN `+in), batch...)
+			res, err := s.wq(tx).ExecContext(ctx, s.q(`DELETE FROM conversations WHERE id IN `+in), batch...)
 			if err != nil {
 				return fmt.Errorf("store: purge conversations: %w", err)
 			}

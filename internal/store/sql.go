@@ -25,6 +25,18 @@ type SQL struct {
 	w, r *sql.DB
 	d    dialect
 	now  func() time.Time
+
+	// wc and rc keep prepared statements for the writer and the read pool
+	// (SQLite; see stmtCache).
+	wc, rc *stmtCache
+
+	changes *changeHub
+	// notifyReq asks the PostgreSQL notifier for a NOTIFY (nil on SQLite).
+	notifyReq chan struct{}
+	group     *groupCommit // SQLite: batches RecordExchange (nil = off)
+	url       string       // the PostgreSQL URL ("" on SQLite)
+	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
+	stopListen func()
 }
 
 var _ Store = (*SQL)(nil)
@@ -92,7 +104,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	f.Close()
 
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(2)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -102,7 +114,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
-	s := &SQL{w: w, d: sqliteDialect{}, now: time.Now}
+	s := &SQL{w: w, d: sqliteDialect{}, now: time.Now, changes: newChangeHub()}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -121,12 +133,19 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	s.wc, s.rc = newStmtCache(w, true), newStmtCache(r, true)
+	s.startGroupCommit()
 	return s, nil
 }
 
 // migrate applies the migrations not yet recorded in schema_version.
 func (s *SQL) migrate(ctx context.Context) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		if l := s.d.migrateLock(); l != "" {
+			if _, err := tx.ExecContext(ctx, l); err != nil {
+				return fmt.Errorf("store: lock for migrations: %w", err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 			return fmt.Errorf("store: create schema_version: %w", err)
 		}
@@ -178,7 +197,14 @@ func (s *SQL) Ping(ctx context.Context) error {
 // Close closes both pools.
 func (s *SQL) Close() error {
 	var err error
-	if s.r != nil {
+	if s.stopListen != nil {
+		s.stopListen()
+	}
+	s.stopGroupCommit()
+	s.changes.close()
+	s.wc.close()
+	s.rc.close()
+	if s.r != nil && s.r != s.w {
 		err = s.r.Close()
 	}
 	if e := s.w.Close(); e != nil && err == nil {
@@ -190,8 +216,21 @@ func (s *SQL) Close() error {
 // q rebinds a query for the dialect.
 func (s *SQL) q(query string) string { return s.d.rebind(query) }
 
-// write runs fn in a write transaction, committing if it returns nil.
+// write runs fn in a write transaction, committing if it returns nil, and
+// then announces the change to SubscribeChanges (on PostgreSQL also to the
+// other replicas, through NOTIFY; see announce).
 func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, true, fn)
+}
+
+// writeQuiet is write for changes no screen shows live (sessions, tokens,
+// accounts, the audit log).
+func (s *SQL) writeQuiet(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, false, fn)
+}
+
+func (s *SQL) writeTx(ctx context.Context, announce bool, fn func(tx *sql.Tx) error) error {
+	s.wc.flush(ctx)
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -203,8 +242,57 @@ func (s *SQL) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if announce {
+		s.announce()
+	}
 	return nil
 }
+
+// announce tells this process's subscribers of a committed change at once
+// and, on PostgreSQL, the other replicas through the notifier.
+func (s *SQL) announce() {
+	s.changes.notify()
+	if s.notifyReq != nil {
+		select {
+		case s.notifyReq <- struct{}{}:
+		default: // one is pending already: it covers this change too
+		}
+	}
+}
+
+// notifyGap is the least time between two NOTIFYs from one replica. NOTIFY
+// inside each write transaction would serialise every commit on
+// PostgreSQL's notification queue lock; one NOTIFY after a burst of commits
+// tells the other replicas the same thing ("something changed"), at most
+// this much later.
+const notifyGap = 100 * time.Millisecond
+
+// notifier sends NOTIFY for announce until ctx ends.
+func (s *SQL) notifier(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notifyReq:
+		}
+		if _, err := s.w.ExecContext(ctx, s.d.notifyStmt()); err != nil && ctx.Err() == nil {
+			// The next change retries; the console also polls.
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(notifyGap):
+		}
+	}
+}
+
+// SubscribeChanges returns a channel that receives a value after writes
+// that staff screens show (messages, escalations, outbox states) commit:
+// in this process on SQLite, on any replica on PostgreSQL (LISTEN/NOTIFY).
+// Notices carry no data and coalesce (the channel holds one); call cancel
+// to unsubscribe. The channel is closed when the store closes.
+func (s *SQL) SubscribeChanges() (<-chan struct{}, func()) { return s.changes.subscribe() }
 
 // SetClock replaces the store's clock (time.Now by default). Tests give the
 // store and every worker that reads its timestamps the same clock, so no test

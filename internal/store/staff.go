@@ -37,10 +37,10 @@ func (s *SQL) CreateStaff(ctx context.Context, email, name, passwordHash string,
 		return nil, errors.New("store: create staff: empty email")
 	}
 	var u *StaffUser
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
 		now := s.nowMS()
 		var err error
-		u, err = scanStaff(tx.QueryRowContext(ctx, s.q(`INSERT INTO staff_users
+		u, err = scanStaff(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO staff_users
 			(email, name, password_hash, admin, disabled, created_at, updated_at)
 			VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING `+staffCols), email, name, passwordHash, b2i(admin), now, now))
 		if s.d.isUnique(err) {
@@ -59,7 +59,7 @@ func (s *SQL) CreateStaff(ctx context.Context, email, name, passwordHash string,
 
 // StaffByEmail finds a staff account by email, case-insensitively.
 func (s *SQL) StaffByEmail(ctx context.Context, email string) (*StaffUser, error) {
-	u, err := scanStaff(s.r.QueryRowContext(ctx, s.q(`SELECT `+staffCols+` FROM staff_users WHERE email = ?`), normEmail(email)))
+	u, err := scanStaff(s.rq().QueryRowContext(ctx, s.q(`SELECT `+staffCols+` FROM staff_users WHERE email = ?`), normEmail(email)))
 	if err != nil {
 		return nil, notFound(err, "staff by email")
 	}
@@ -68,7 +68,7 @@ func (s *SQL) StaffByEmail(ctx context.Context, email string) (*StaffUser, error
 
 // StaffByID finds a staff account by id.
 func (s *SQL) StaffByID(ctx context.Context, id int64) (*StaffUser, error) {
-	u, err := scanStaff(s.r.QueryRowContext(ctx, s.q(`SELECT `+staffCols+` FROM staff_users WHERE id = ?`), id))
+	u, err := scanStaff(s.rq().QueryRowContext(ctx, s.q(`SELECT `+staffCols+` FROM staff_users WHERE id = ?`), id))
 	if err != nil {
 		return nil, notFound(err, "staff by id")
 	}
@@ -77,14 +77,14 @@ func (s *SQL) StaffByID(ctx context.Context, id int64) (*StaffUser, error) {
 
 // ListStaff lists all staff accounts by name.
 func (s *SQL) ListStaff(ctx context.Context) ([]StaffUser, error) {
-	return queryList(ctx, s.r, "list staff", `SELECT `+staffCols+` FROM staff_users ORDER BY name, id`, scanStaff)
+	return queryList(ctx, s.rq(), "list staff", `SELECT `+staffCols+` FROM staff_users ORDER BY name, id`, scanStaff)
 }
 
 // SetStaffPassword replaces a staff member's password hash. Existing
 // sessions are kept; call DeleteSessionsForUser to sign them out.
 func (s *SQL) SetStaffPassword(ctx context.Context, id int64, passwordHash string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE staff_users SET password_hash = ?, updated_at = ? WHERE id = ?`),
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE staff_users SET password_hash = ?, updated_at = ? WHERE id = ?`),
 			passwordHash, s.nowMS(), id)
 		return affected(res, err, "set staff password")
 	})
@@ -95,14 +95,14 @@ func (s *SQL) SetStaffPassword(ctx context.Context, id int64, passwordHash strin
 // to the open queue (so its patients are not left silenced), in the same
 // transaction.
 func (s *SQL) SetStaffDisabled(ctx context.Context, id int64, disabled bool) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE staff_users SET disabled = ?, updated_at = ? WHERE id = ?`),
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE staff_users SET disabled = ?, updated_at = ? WHERE id = ?`),
 			b2i(disabled), s.nowMS(), id)
 		if err := affected(res, err, "set staff disabled"); err != nil {
 			return err
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_id = ?`), id); err != nil {
+			if _, err := s.wq(tx).ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_id = ?`), id); err != nil {
 				return fmt.Errorf("store: set staff disabled: %w", err)
 			}
 			return s.releaseClaimsOf(ctx, tx, id, "account disabled")
@@ -129,10 +129,10 @@ func scanSession(sc scanner, extra ...any) (*Session, error) {
 // CreateSession stores a session under the hash of its token.
 func (s *SQL) CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string, expires time.Time) (*Session, error) {
 	var ss *Session
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
 		now := s.nowMS()
 		var err error
-		ss, err = scanSession(tx.QueryRowContext(ctx, s.q(`INSERT INTO sessions
+		ss, err = scanSession(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO sessions
 			(token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING `+sessionCols), tokenHash, userID, csrf, now, now, ms(expires)))
 		if s.d.isUnique(err) {
@@ -157,7 +157,7 @@ func (s *SQL) SessionByHash(ctx context.Context, tokenHash string) (*Session, *S
 		admin, disabled  int
 		created, updated int64
 	)
-	ss, err := scanSession(s.r.QueryRowContext(ctx, s.q(`SELECT s.id, s.token_hash, s.user_id, s.csrf_token,
+	ss, err := scanSession(s.rq().QueryRowContext(ctx, s.q(`SELECT s.id, s.token_hash, s.user_id, s.csrf_token,
 		s.created_at, s.last_seen_at, s.expires_at,
 		u.id, u.email, u.name, u.password_hash, u.admin, u.disabled, u.created_at, u.updated_at
 		FROM sessions s JOIN staff_users u ON u.id = s.user_id WHERE s.token_hash = ?`), tokenHash),
@@ -172,8 +172,8 @@ func (s *SQL) SessionByHash(ctx context.Context, tokenHash string) (*Session, *S
 
 // TouchSession records activity and slides the expiry.
 func (s *SQL) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?`),
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?`),
 			ms(lastSeen), ms(expires), id)
 		return affected(res, err, "touch session")
 	})
@@ -193,8 +193,8 @@ func (s *SQL) DeleteSessionsForUser(ctx context.Context, userID int64) error {
 // DeleteExpiredSessions deletes sessions that expired before now.
 func (s *SQL) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE expires_at < ?`), ms(now))
+	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`DELETE FROM sessions WHERE expires_at < ?`), ms(now))
 		if err != nil {
 			return fmt.Errorf("store: delete expired sessions: %w", err)
 		}
@@ -205,8 +205,8 @@ func (s *SQL) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, 
 }
 
 func (s *SQL) exec(ctx context.Context, what, query string, args ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		if _, err := s.wq(tx).ExecContext(ctx, s.q(query), args...); err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 		return nil
@@ -236,9 +236,9 @@ func (s *SQL) CreateAPIToken(ctx context.Context, name, tokenHash string) (*APIT
 		return nil, errors.New("store: create API token: empty name or hash")
 	}
 	var t *APIToken
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeQuiet(ctx, func(tx *sql.Tx) error {
 		var err error
-		t, err = scanToken(tx.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_at)
+		t, err = scanToken(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_at)
 			VALUES (?, ?, ?) RETURNING `+tokenCols), name, tokenHash, s.nowMS()))
 		if s.d.isUnique(err) {
 			return ErrDuplicate
@@ -256,7 +256,7 @@ func (s *SQL) CreateAPIToken(ctx context.Context, name, tokenHash string) (*APIT
 
 // APITokenByHash finds a token by the hash of the presented bearer token.
 func (s *SQL) APITokenByHash(ctx context.Context, tokenHash string) (*APIToken, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx, s.q(`SELECT `+tokenCols+` FROM api_tokens WHERE token_hash = ?`), tokenHash))
+	t, err := scanToken(s.rq().QueryRowContext(ctx, s.q(`SELECT `+tokenCols+` FROM api_tokens WHERE token_hash = ?`), tokenHash))
 	if err != nil {
 		return nil, notFound(err, "API token")
 	}
@@ -265,21 +265,21 @@ func (s *SQL) APITokenByHash(ctx context.Context, tokenHash string) (*APIToken, 
 
 // TouchAPIToken records a token's use.
 func (s *SQL) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), ms(at), id)
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), ms(at), id)
 		return affected(res, err, "touch API token")
 	})
 }
 
 // ListAPITokens lists tokens by name (hashes included, never marshalled).
 func (s *SQL) ListAPITokens(ctx context.Context) ([]APIToken, error) {
-	return queryList(ctx, s.r, "list API tokens", `SELECT `+tokenCols+` FROM api_tokens ORDER BY name`, scanToken)
+	return queryList(ctx, s.rq(), "list API tokens", `SELECT `+tokenCols+` FROM api_tokens ORDER BY name`, scanToken)
 }
 
 // DeleteAPIToken revokes a token (ErrNotFound if there is none).
 func (s *SQL) DeleteAPIToken(ctx context.Context, id int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
+	return s.writeQuiet(ctx, func(tx *sql.Tx) error {
+		res, err := s.wq(tx).ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
 		return affected(res, err, "delete API token")
 	})
 }
@@ -298,7 +298,7 @@ func (s *SQL) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return queryList(ctx, s.r, "audit log", s.q(`SELECT id, actor_id, actor_name, action, escalation_id, detail, remote_addr, created_at
+	return queryList(ctx, s.rq(), "audit log", s.q(`SELECT id, actor_id, actor_name, action, escalation_id, detail, remote_addr, created_at
 		FROM audit_log ORDER BY created_at DESC, id DESC LIMIT ?`), scanAudit, limit)
 }
 

@@ -13,9 +13,10 @@ import (
 	"github.com/flsps/faqbot/internal/testclock"
 )
 
-func TestStaffCRUD(t *testing.T) {
+func TestStaffCRUD(t *testing.T) { eachBackend(t, testStaffCRUD) }
+
+func testStaffCRUD(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	u, err := s.CreateStaff(ctx, " Ana@Clinic.example ", "Ana", "$argon2id$x", true)
 	if err != nil || u.ID == 0 || u.Email != "ana@clinic.example" || !u.Admin || u.Disabled {
 		t.Fatalf("%+v, %v", u, err)
@@ -113,9 +114,10 @@ func TestStaffCRUD(t *testing.T) {
 	}
 }
 
-func TestAPITokensAndAudit(t *testing.T) {
+func TestAPITokensAndAudit(t *testing.T) { eachBackend(t, testAPITokensAndAudit) }
+
+func testAPITokensAndAudit(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	tok, err := s.CreateAPIToken(ctx, "crm", HashToken("secret"))
 	if err != nil || tok.LastUsedAt != nil {
 		t.Fatalf("%+v, %v", tok, err)
@@ -163,9 +165,20 @@ func TestAPITokensAndAudit(t *testing.T) {
 	}
 }
 
-func BenchmarkRecordExchange(b *testing.B) {
+// benchBackends runs a benchmark on SQLite and, with
+// FAQBOT_TEST_DATABASE_URL, on PostgreSQL.
+func benchBackends(b *testing.B, bench func(b *testing.B, s *SQL)) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, _ := open(b)
+		bench(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) { bench(b, openPG(b)) })
+}
+
+func BenchmarkRecordExchange(b *testing.B) { benchBackends(b, benchRecordExchange) }
+
+func benchRecordExchange(b *testing.B, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(b)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -183,10 +196,14 @@ func BenchmarkRecordExchange(b *testing.B) {
 	}
 }
 
-func BenchmarkRecordExchangeParallel(b *testing.B) {
+// BenchmarkRecordExchangeParallel stores exchanges from 16 goroutines per
+// CPU, as a burst of webhooks does (SQLite commits them in groups).
+func BenchmarkRecordExchangeParallel(b *testing.B) { benchBackends(b, benchRecordExchangeParallel) }
+
+func benchRecordExchangeParallel(b *testing.B, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(b)
 	b.ReportAllocs()
+	b.SetParallelism(16)
 	var n atomicCounter
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

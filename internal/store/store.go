@@ -2,9 +2,34 @@
 // staff accounts and outbox behind one interface, Store.
 //
 // SQL is the implementation: portable SQL over database/sql with a small
-// dialect seam (placeholders, DDL types, error classification). OpenSQLite
-// opens it on a SQLite file; a PostgreSQL dialect can be added later without
-// changing callers.
+// dialect seam. OpenSQLite opens it on a SQLite file (the default, one
+// process); OpenPostgres on PostgreSQL through pgx's database/sql driver
+// (several replicas); Open picks by FAQBOT_DATABASE_URL. One test suite
+// runs on both (eachBackend; PostgreSQL where FAQBOT_TEST_DATABASE_URL is
+// set, in a fresh schema per test).
+//
+// Dialect rules, for every query and migration in this package:
+//   - Write "?" placeholders and pass queries through s.q (PostgreSQL gets
+//     $1, $2, …). Never put a literal "?" in SQL text.
+//   - Migrations use the type macros {{pk}}, {{int}}, {{float}}, {{bool}}
+//     (see dialect.ddl); booleans are 0/1 integers, times unix ms integers.
+//     Append migrations, one entry per change; DDL must run on both engines.
+//   - Use what both engines accept: INSERT … ON CONFLICT (cols) DO NOTHING /
+//     DO UPDATE SET … excluded.col, RETURNING, partial indexes (CREATE INDEX
+//     … WHERE), CASE, COALESCE. Not: INSERT OR IGNORE/REPLACE, MAX(a, b) of
+//     two values (use CASE), GREATEST, IFNULL, strftime/now(), ILIKE, "||"
+//     on non-text, AUTOINCREMENT, boolean literals TRUE/FALSE in data.
+//   - Writes go through s.write (announced to SubscribeChanges) or
+//     s.writeQuiet; statements in a transaction through s.wq(tx), reads
+//     through s.rq() (SQLite reuses prepared statements; pgx caches its own).
+//   - Rows claimed by several workers or replicas: select them with
+//     s.d.skipLocked() appended, then update by id (see ClaimOutbox).
+//   - Decisions that must hold under concurrency (one active escalation,
+//     one message per SID) are made inside the write transaction, after a
+//     statement that locks the deciding row on PostgreSQL (RecordExchange's
+//     conversation upsert) or backed by a unique index; SQLite has a single
+//     writer, so its transactions are serial.
+//   - Unique violations: s.d.isUnique(err), never the error text.
 //
 // Conventions: IDs are int64; times are stored as UTC unix milliseconds and
 // returned as time.Time in UTC (so they are truncated to the millisecond);
@@ -228,8 +253,10 @@ type OutboxItem struct {
 	Status        string    `json:"status"`
 	LastError     string    `json:"last_error"`
 	ExternalID    string    `json:"external_id"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	// Urgent items are claimed before all others (an emergency's alerts).
+	Urgent    bool      `json:"urgent"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // StaffUser is a staff account. PasswordHash is never marshalled.
@@ -306,9 +333,15 @@ type Exchange struct {
 	ReplyPhrasing string
 	ReplyFallback string
 	ReplyCurated  string
-	Escalate      *NewEscalation
+	// Escalate asks for staff. The store keeps one active escalation a
+	// conversation, deciding inside the write transaction: the message joins
+	// (and bumps) the active one unless it is urgent and the active one is
+	// not, in which case an urgent escalation is opened beside it.
+	Escalate *NewEscalation
 	// Alerts are enqueued in the outbox. When an escalation is created, each
-	// gets its EscalationID and "{escalation_id}" in Body is replaced by it.
+	// gets its EscalationID, "{escalation_id}" in Body is replaced by it and
+	// an urgent escalation's alerts are Urgent. When Escalate joins an
+	// active escalation, no alert is enqueued (staff were told already).
 	// Status/Attempts are ignored; a zero NextAttemptAt means At.
 	Alerts []OutboxItem
 	At     time.Time // zero = now
@@ -321,7 +354,10 @@ type ExchangeResult struct {
 	Inbound      *Message
 	Reply        *Message    // nil if no reply was stored
 	Escalation   *Escalation // nil if none was created
-	Duplicate    bool
+	// Joined is the active escalation this message joined instead of
+	// opening another (nil if none).
+	Joined    *Escalation
+	Duplicate bool
 }
 
 // EscalationFilter selects escalations. Empty Status = all; Limit <= 0 = no

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flsps/faqbot/internal/testclock"
+	"github.com/flsps/faqbot/internal/pgtest"
 )
 
 // t0 is when every store test happens: the store's clock stands still there
@@ -28,6 +29,28 @@ func open(t testing.TB) (*SQL, string) {
 	s.SetClock(testclock.New(t0).Now)
 	t.Cleanup(func() { s.Close() })
 	return s, path
+}
+
+// openPG opens a store in a fresh PostgreSQL schema (skips without
+// FAQBOT_TEST_DATABASE_URL).
+func openPG(t testing.TB) *SQL {
+	t.Helper()
+	s, err := OpenPostgres(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// eachBackend runs test on SQLite and on PostgreSQL: the store suite is one
+// suite for both engines.
+func eachBackend(t *testing.T, test func(t *testing.T, s *SQL)) {
+	t.Run("sqlite", func(t *testing.T) {
+		s, _ := open(t)
+		test(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) { test(t, openPG(t)) })
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -49,7 +72,7 @@ func bookingExchange(sid string) Exchange {
 func count(t *testing.T, s *SQL, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := s.r.QueryRow(query, args...).Scan(&n); err != nil {
+	if err := s.r.QueryRow(s.q(query), args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -104,9 +127,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
-func TestRecordExchangeHappyPath(t *testing.T) {
+func TestRecordExchangeHappyPath(t *testing.T) { eachBackend(t, testRecordExchangeHappyPath) }
+
+func testRecordExchangeHappyPath(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res, err := s.RecordExchange(ctx, bookingExchange("SM100"))
 	if err != nil {
 		t.Fatal(err)
@@ -195,8 +219,11 @@ func TestRecordExchangeHappyPath(t *testing.T) {
 }
 
 func TestRecordExchangeNoReplyNoEscalation(t *testing.T) {
+	eachBackend(t, testRecordExchangeNoReplyNoEscalation)
+}
+
+func testRecordExchangeNoReplyNoEscalation(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res, err := s.RecordExchange(ctx, Exchange{Channel: ChannelWhatsApp, Address: "whatsapp:+15550001111",
 		Body: "hi", At: t0})
 	if err != nil || res.Reply != nil || res.Escalation != nil || res.Inbound.ExternalID != "" {
@@ -212,9 +239,10 @@ func TestRecordExchangeNoReplyNoEscalation(t *testing.T) {
 	}
 }
 
-func TestRecordExchangeDuplicate(t *testing.T) {
+func TestRecordExchangeDuplicate(t *testing.T) { eachBackend(t, testRecordExchangeDuplicate) }
+
+func testRecordExchangeDuplicate(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	first, err := s.RecordExchange(ctx, bookingExchange("SMdup"))
 	if err != nil {
 		t.Fatal(err)
@@ -252,8 +280,11 @@ func assertOneExchange(t *testing.T, s *SQL) {
 }
 
 func TestRecordExchangeDuplicateConcurrent(t *testing.T) {
+	eachBackend(t, testRecordExchangeDuplicateConcurrent)
+}
+
+func testRecordExchangeDuplicateConcurrent(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	const n = 8
 	var wg sync.WaitGroup
 	results := make([]ExchangeResult, n)
@@ -289,9 +320,10 @@ func TestRecordExchangeDuplicateConcurrent(t *testing.T) {
 	assertOneExchange(t, s)
 }
 
-func TestOptOutOptIn(t *testing.T) {
+func TestOptOutOptIn(t *testing.T) { eachBackend(t, testOptOutOptIn) }
+
+func testOptOutOptIn(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	addr := "+15551230002"
 	res, err := s.RecordExchange(ctx, Exchange{Channel: ChannelSMS, Address: addr, ExternalID: "SMa", Body: "STOP",
 		Intent: "optout", OptOut: ptr(true), Reply: "You are unsubscribed.", At: t0})
@@ -337,8 +369,11 @@ func TestOptOutOptIn(t *testing.T) {
 }
 
 func TestUpdateMessageStatusOutOfOrder(t *testing.T) {
+	eachBackend(t, testUpdateMessageStatusOutOfOrder)
+}
+
+func testUpdateMessageStatusOutOfOrder(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res, _ := s.RecordExchange(ctx, bookingExchange("SMin"))
 	m, err := s.QueueOutbound(ctx, res.Conversation.ID, AuthorBot, "reminder")
 	if err != nil || m.Status != MsgQueued {
@@ -480,9 +515,10 @@ func TestOutboxLeaseSurvivesRestart(t *testing.T) {
 	}
 }
 
-func TestOutboxPermanentFailure(t *testing.T) {
+func TestOutboxPermanentFailure(t *testing.T) { eachBackend(t, testOutboxPermanentFailure) }
+
+func testOutboxPermanentFailure(t *testing.T, s *SQL) {
 	ctx := context.Background()
-	s, _ := open(t)
 	res, _ := s.RecordExchange(ctx, bookingExchange("SMf"))
 	m, err := s.QueueStaffReply(ctx, res.Escalation.ID, 0, "api:crm", "We can see you Tuesday at 3.")
 	if err != nil {
