@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -254,10 +255,16 @@ func TestMigrationResolvesDuplicateEscalations(t *testing.T) {
 	ctx := context.Background()
 	s, path := open(t)
 	first := escalate(t, s, "+15556660000", KindBooking, PriorityNormal, t0)
-	// Back to schema 2, as shipped before, then the race's duplicate.
+	// Back to the schema before the unique index, then the race's duplicate.
+	before := 0
+	for i, m := range migrations {
+		if strings.Contains(m, "escalations_one_active") {
+			before = i
+		}
+	}
 	for _, q := range []string{
 		`DROP INDEX escalations_one_active`, `DROP INDEX outbox_claim`, `ALTER TABLE outbox DROP COLUMN urgent`,
-		`UPDATE schema_version SET version = 2`,
+		fmt.Sprintf(`UPDATE schema_version SET version = %d`, before),
 		fmt.Sprintf(`INSERT INTO escalations (conversation_id, kind, priority, status, created_at, updated_at)
 			VALUES (%d, 'booking', 'normal', 'open', %d, %d)`, first.Conversation.ID, ms(t0)+1, ms(t0)+1),
 	} {

@@ -39,6 +39,7 @@ func openPG(t testing.TB) *SQL {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetClock(testclock.New(t0).Now)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
