@@ -79,3 +79,17 @@ func generatedSet(n int) *faq.Set {
 	}
 	return &set
 }
+
+// BenchmarkLoad builds an engine from CLINC150's plain FAQ (150 entries ×
+// 100 phrasings) when the shared eval directory is there, else from a
+// generated FAQ of the same shape.
+func BenchmarkLoad(b *testing.B) {
+	set, err := faq.Load("../../../shared/eval/clinc150/faq")
+	if err != nil {
+		set = generatedSet(150)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		NewEngine(set)
+	}
+}

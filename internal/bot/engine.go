@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/match"
 	"github.com/flsps/faqbot/internal/nlu"
 )
 
@@ -29,6 +30,10 @@ type Engine struct {
 	an      *nlu.Analyzer
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
+	// model is the matcher learned from every phrasing (see learned.go);
+	// plain are the entries with neither cues nor topics.
+	model *match.Model
+	plain map[string]bool
 
 	emergency, selfHarm, optout, booking, human, smalltalk, blockers, exceptions []nlu.Pattern
 	// bookingExceptions hide words from the booking patterns ("i'm
@@ -61,6 +66,17 @@ var (
 	fullCover     = 0.85 // query coverage at which an entry answers without a cue or topic
 	uncuedFactor  = 0.4  // confidence factor of an entry that the message neither cues nor names
 	uncuedCap     = 0.85 // highest confidence of an answer without a question-type cue
+
+	// The learned matcher (learned.go) answers a message the readings above
+	// left below the bar when its score reaches learnedMin with a margin of
+	// learnedMargin over the runner-up; learnedSure is the score shown as
+	// uncuedCap. Chosen with TestCalibrate (calibrate_test.go).
+	learnedMin    = 0.20
+	learnedMargin = 0.02
+	learnedSure   = 0.60
+	// learnedHinted is the bar for an entry that has cues or topics: the
+	// message matched none of them, which is evidence against the entry.
+	learnedHinted = 0.45
 )
 
 const intentPrefix = "@"
@@ -124,6 +140,7 @@ func NewEngine(set *faq.Set) *Engine {
 		}
 	}
 	e.ix = b.Build()
+	e.model = e.train()
 
 	compile := func(srcs []string) []nlu.Pattern {
 		var out []nlu.Pattern
@@ -156,7 +173,11 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	e.topic = map[string][]string{}
 	e.hasTopics = map[string]bool{}
+	e.plain = map[string]bool{}
 	for _, en := range set.Entries {
+		if len(en.Cues) == 0 && len(en.Topics) == 0 {
+			e.plain[en.ID] = true
+		}
 		if ps := compile(en.Cues); len(ps) > 0 {
 			e.cues = append(e.cues, entryCues{en.ID, ps})
 		}
@@ -367,7 +388,15 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		bar -= followUpRelax
 		rule = "follow-up"
 	}
+	// A plain entry (no cues, no topics) is not answered on shared words:
+	// the learned matcher decides for it.
+	if e.plain[hit.Label] {
+		conf = 0
+	}
 	if hit.Label == "" || conf < bar {
+		if id, lc, why, ok := e.learned(an.Tokens); ok {
+			return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
+		}
 		return e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 	}
 	if name, ok := strings.CutPrefix(hit.Label, intentPrefix); ok {
