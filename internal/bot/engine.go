@@ -41,15 +41,12 @@ type Engine struct {
 	bookingExceptions []nlu.Pattern
 	// cues are the question-type patterns of each entry; topic maps a
 	// topic word's stem to the entries it names.
-	cues  []entryCues
-	topic map[string][]string
+	cues     []nlu.Pattern
+	cueOwner []string // the entry of each cue
+	cueIx    *nlu.PatternIndex
+	topic    map[string][]string
 	// hasTopics are the topic entries (migraine, tmj, pain-relief...).
 	hasTopics map[string]bool
-}
-
-type entryCues struct {
-	id string
-	ps []nlu.Pattern
 }
 
 // Gate parameters, chosen on the dev set (see faq/README.md).
@@ -178,8 +175,9 @@ func NewEngine(set *faq.Set) *Engine {
 		if len(en.Cues) == 0 && len(en.Topics) == 0 {
 			e.plain[en.ID] = true
 		}
-		if ps := compile(en.Cues); len(ps) > 0 {
-			e.cues = append(e.cues, entryCues{en.ID, ps})
+		for _, p := range compile(en.Cues) {
+			e.cues = append(e.cues, p)
+			e.cueOwner = append(e.cueOwner, en.ID)
 		}
 		for _, w := range en.Topics {
 			for _, t := range e.an.Terms(w) {
@@ -190,6 +188,7 @@ func NewEngine(set *faq.Set) *Engine {
 			}
 		}
 	}
+	e.cueIx = nlu.NewPatternIndex(e.cues)
 	return e
 }
 
@@ -414,23 +413,23 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	// own topic inside its match ("how does it help the pain": the subject
 	// of the question).
 	var subject map[string]bool
-	for _, c := range e.cues {
-		for i := range c.ps {
-			// Negation does not change what kind of question it is
-			// ("no entiendo qué es el botox").
-			s, end := c.ps[i].Span(toks, false)
-			if s < 0 {
-				continue
-			}
-			if boost == nil {
-				boost, subject = map[string]float64{}, map[string]bool{}
-			}
-			boost[c.id] = cueBoost
-			if c.ps[i].Slots() >= 2 && e.hasTopics[c.id] {
-				for _, t := range toks[s:end] {
-					if slices.Contains(e.topic[t.Stem], c.id) {
-						subject[c.id] = true
-					}
+	var buf [32]int32
+	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+		// Negation does not change what kind of question it is
+		// ("no entiendo qué es el botox").
+		s, end := e.cues[i].Span(toks, false)
+		if s < 0 {
+			continue
+		}
+		id := e.cueOwner[i]
+		if boost == nil {
+			boost, subject = map[string]float64{}, map[string]bool{}
+		}
+		boost[id] = cueBoost
+		if e.cues[i].Slots() >= 2 && e.hasTopics[id] {
+			for _, t := range toks[s:end] {
+				if slices.Contains(e.topic[t.Stem], id) {
+					subject[id] = true
 				}
 			}
 		}
@@ -513,14 +512,10 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 
 // cuedFor reports a message matching one of the entry's cues.
 func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
-	for _, c := range e.cues {
-		if c.id != id {
-			continue
-		}
-		for i := range c.ps {
-			if c.ps[i].Find(toks, false) >= 0 {
-				return true
-			}
+	var buf [32]int32
+	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+		if e.cueOwner[i] == id && e.cues[i].Find(toks, false) >= 0 {
+			return true
 		}
 	}
 	return false
@@ -638,28 +633,6 @@ func (e *Engine) topical(ts []string, id string) bool {
 		}
 	}
 	return false
-}
-
-// Gate reports, for the last search, whether the winning entry's cue matched
-// and the coverages (debug).
-func (e *Engine) gateInfo(toks []nlu.Token) (cued bool, qcov, dcov float64) {
-	ts := terms(toks)
-	var boost map[string]float64
-	for _, c := range e.cues {
-		for i := range c.ps {
-			if c.ps[i].Find(toks, true) >= 0 {
-				if boost == nil {
-					boost = map[string]float64{}
-				}
-				boost[c.id] = cueBoost
-				break
-			}
-		}
-	}
-	h := e.ix.SearchBoost(ts, boost)
-	cued = boost[h.Label] > 0
-	q, d := e.coverage(ts, h, cued)
-	return cued, q, d
 }
 
 // terms are the index terms of tokens: stems of content words.
@@ -1098,32 +1071,53 @@ func LintAlternates(set *faq.Set) []faq.Problem {
 
 // focus searches the clause, then the sentence, of each cue match on its
 // own, and returns the best reading answered by the cued entry itself.
+// Each distinct reading is searched once, whatever the number of cues that
+// point at it, so the cost grows with the message, not with the cues.
 func (e *Engine) focus(toks []nlu.Token) (nlu.Hit, float64) {
+	type reading struct {
+		sentence bool
+		at       int // the clause or sentence kept
+		ids      []string
+	}
+	var rs []reading
+	var buf [32]int32
+	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+		s, _ := e.cues[i].Span(toks, false)
+		if s < 0 {
+			continue
+		}
+		for _, sameSentence := range []bool{false, true} {
+			at := toks[s].Clause
+			if sameSentence {
+				at = toks[s].Sentence
+			}
+			k := slices.IndexFunc(rs, func(r reading) bool { return r.sentence == sameSentence && r.at == at })
+			if k < 0 {
+				rs = append(rs, reading{sentence: sameSentence, at: at})
+				k = len(rs) - 1
+			}
+			if !slices.Contains(rs[k].ids, e.cueOwner[i]) {
+				rs[k].ids = append(rs[k].ids, e.cueOwner[i])
+			}
+		}
+	}
 	var best nlu.Hit
 	var bestConf float64
-	for _, c := range e.cues {
-		for i := range c.ps {
-			s, _ := c.ps[i].Span(toks, false)
-			if s < 0 {
-				continue
+	all := len(terms(toks))
+	for _, r := range rs {
+		ft := mask(toks, func(t nlu.Token) bool {
+			if r.sentence {
+				return t.Sentence != r.at
 			}
-			for _, sameSentence := range []bool{false, true} {
-				at := toks[s]
-				ft := mask(toks, func(t nlu.Token) bool {
-					if sameSentence {
-						return t.Sentence != at.Sentence
-					}
-					return t.Clause != at.Clause
-				})
-				n := len(terms(ft))
-				if n == 0 || n == len(terms(toks)) {
-					continue
-				}
-				h, cf := e.search(ft)
-				if h.Label == c.id && cf > bestConf && e.cuedFor(ft, c.id) {
-					best, bestConf = h, cf
-				}
-			}
+			return t.Clause != r.at
+		})
+		n := len(terms(ft))
+		if n == 0 || n == all {
+			continue
+		}
+		h, cf := e.search(ft)
+		if slices.Contains(r.ids, h.Label) && cf > bestConf && e.cuedFor(ft, h.Label) {
+			best, bestConf = h, cf
 		}
 	}
 	return best, bestConf
