@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/match"
@@ -67,22 +68,60 @@ func TestCalibrate(t *testing.T) {
 		t.Skip(err)
 	}
 	cases := readLabelled(t, "../../../shared/eval/clinc150/val.jsonl")
-	e := NewEngine(set)
-	for _, nn := range []float64{0, 0.25, 0.5} {
-		match.NNShare = nn
-		top1, nin := 0, 0
-		for _, c := range cases {
-			r := e.model.Score(e.an.Analyze(c.text).Tokens)
-			if c.expect[0] != "unknown" {
-				nin++
-				if "faq:"+r.Label == c.expect[0] {
-					top1++
+	for _, cfg := range []struct {
+		ep   int
+		keep float32
+		gw   float64
+		rm   float32
+	}{{10, 3, 0.8, 0.2}, {15, 3, 0.7, 0.2}} {
+		match.Epochs, match.RefKeep, match.RefMargin = cfg.ep, cfg.keep, cfg.rm
+		match.GroupWeight = [2]float64{cfg.gw, 1 - cfg.gw}
+		t0 := time.Now()
+		e := NewEngine(set)
+		took := time.Since(t0)
+		for _, nn := range []float64{0} {
+			match.NNShare = nn
+			type o struct {
+				in, right bool
+				s, m      float64
+			}
+			var os []o
+			top1, nin, nout := 0, 0, 0
+			for _, c := range cases {
+				r := e.model.Score(e.an.Analyze(c.text).Tokens)
+				x := o{in: c.expect[0] != "unknown", right: "faq:"+r.Label == c.expect[0], s: r.Score, m: r.Score - r.Score2}
+				if x.in {
+					nin++
+					if x.right {
+						top1++
+					}
+				} else {
+					nout++
+				}
+				os = append(os, x)
+			}
+			bestAcc, bestTh, bestOOS := 0.0, 0.0, 0.0
+			for th := 0.05; th < 0.6; th += 0.01 {
+				acc, oos := 0, 0
+				for _, x := range os {
+					ans := x.s >= th
+					if x.in && ans && x.right {
+						acc++
+					}
+					if !x.in && !ans {
+						oos++
+					}
+				}
+				if r := float64(oos) / float64(nout); r >= 0.6 && float64(acc)/float64(nin) > bestAcc {
+					bestAcc, bestTh, bestOOS = float64(acc)/float64(nin), th, r
 				}
 			}
+			fmt.Printf("gw %.1f rm %.1f epochs %d keep %.0f nn %.2f (load %v): top-1 %.3f; best with oos>=0.6: in-scope %.3f oos %.2f at score>=%.2f\n", cfg.gw, cfg.rm, cfg.ep, cfg.keep, nn, took.Round(time.Millisecond), float64(top1)/float64(nin), bestAcc, bestOOS, bestTh)
 		}
-		fmt.Printf("nn %.2f: top-1 %.3f\n", nn, float64(top1)/float64(nin))
 	}
-	match.NNShare = 0.5
+	match.Epochs, match.RefKeep, match.RefMargin, match.GroupWeight = 10, 3, 0.2, [2]float64{0.7, 0.3}
+	match.NNShare = 0
+	e := NewEngine(set)
 	type obs struct {
 		in, right bool
 		s, s2     float64
@@ -135,7 +174,7 @@ func TestCalibrateClinic(t *testing.T) {
 	e := NewEngine(set)
 	files := []string{"../../faq/tests.jsonl", "../../../shared/eval/dev.jsonl", "../../../shared/eval/dev2.jsonl"}
 	defer func(v float64) { learnedHinted = v }(learnedHinted)
-	for _, h := range []float64{0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 1} {
+	for _, h := range []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 1} {
 		learnedHinted = h
 		line := fmt.Sprintf("learnedHinted %.2f:", h)
 		for _, f := range files {

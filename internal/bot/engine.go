@@ -68,12 +68,12 @@ var (
 	// left below the bar when its score reaches learnedMin with a margin of
 	// learnedMargin over the runner-up; learnedSure is the score shown as
 	// uncuedCap. Chosen with TestCalibrate (calibrate_test.go).
-	learnedMin    = 0.20
-	learnedMargin = 0.02
-	learnedSure   = 0.60
+	learnedMin    = 0.10
+	learnedMargin = 0.0
+	learnedSure   = 0.40
 	// learnedHinted is the bar for an entry that has cues or topics: the
 	// message matched none of them, which is evidence against the entry.
-	learnedHinted = 0.45
+	learnedHinted = 0.40
 )
 
 const intentPrefix = "@"

@@ -35,7 +35,7 @@ const (
 )
 
 // groupWeight is the share of a vector's squared length each group gets.
-var GroupWeight = [numGroups]float64{groupWord: 0.6, groupChar: 0.4}
+var GroupWeight = [numGroups]float64{groupWord: 0.7, groupChar: 0.3}
 
 // Model is a trained matcher. It is read-only after Train and safe for
 // concurrent use.
@@ -158,9 +158,10 @@ func Train(docs []Doc) *Model {
 // each label's centroid towards its phrasings that another label scores
 // too close, and away from the other label's.
 var (
-	Epochs    = 6
+	Epochs    = 10
 	RefMargin = float32(0.2)
 	RefRate   = float32(0.1)
+	RefKeep   = float32(3)
 )
 
 // refine corrects the centroids on the training phrasings (see Epochs).
@@ -203,8 +204,10 @@ func (m *Model) refine(vecs [][]weighted) {
 					wrong = l
 				}
 			}
-			if wrong >= 0 && score[gold]-score[wrong] < RefMargin {
+			if wrong >= 0 && score[gold]-score[wrong] < RefMargin*RefKeep {
 				next = append(next, d)
+			}
+			if wrong >= 0 && score[gold]-score[wrong] < RefMargin {
 				for _, f := range vec {
 					upd(f, gold, rate*f.w)
 					upd(f, wrong, -rate*f.w)
@@ -311,7 +314,7 @@ type Result struct {
 
 // NNShare is the weight of the nearest phrasing in a label's score (the
 // rest is the centroid's).
-var NNShare = 0.5
+var NNShare = 0.0
 
 type scratch struct {
 	doc     []float32
