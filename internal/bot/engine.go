@@ -67,12 +67,18 @@ var (
 	// The learned matcher (learned.go) answers a message the readings above
 	// left below the bar when its score reaches learnedMin with a margin of
 	// learnedMargin over the runner-up; learnedSure is the score shown as
-	// uncuedCap. Chosen with TestCalibrate (calibrate_test.go).
+	// uncuedCap. Chosen with TestCalibrate (calibrate_test.go) on CLINC150
+	// val: 0.09 → in-scope 0.895 / out-of-scope recall 0.60, 0.10 → 0.894 /
+	// 0.64, 0.12 → 0.889 / 0.67; a margin bar only trades in-scope for
+	// out-of-scope at a worse rate.
 	learnedMin    = 0.10
 	learnedMargin = 0.0
 	learnedSure   = 0.40
 	// learnedHinted is the bar for an entry that has cues or topics: the
 	// message matched none of them, which is evidence against the entry.
+	// TestCalibrateClinic: 0.35 → tests.jsonl 0.998 (one wrong FAQ), 0.40
+	// and above → tests.jsonl and dev.jsonl 1.0; dev2 wrong FAQ answers
+	// 3.7 % at 0.35, 3.4 % from 0.40 (the same as without the matcher).
 	learnedHinted = 0.40
 )
 
