@@ -59,6 +59,19 @@ func (s *Speller) Correct(w string) (string, bool) {
 			return c, true
 		}
 	}
+	// A three-letter word qualifies only when it opens with two consonants
+	// ("jwa"), which no English or Spanish word does ("won" stays "won").
+	short := len(w) == 4 || len(w) == 3 && !hasVowel(w[:2])
+	if s != nil && short && !stopwords[w] && !common[w] && !s.keep[w] {
+		if _, ok := s.known[w]; !ok {
+			// Two letters swapped in a short word ("lsat", "hrut", "jwa"):
+			// a typing slip that keeps every letter, so it is safe to undo
+			// where another single edit is not.
+			if c, ok := s.swapped(w); ok {
+				return c, true
+			}
+		}
+	}
 	if s == nil || len(w) < 4 || len(w) > maxWordLen || isNumber(w) || stopwords[w] || common[w] || s.keep[w] {
 		return w, false
 	}
@@ -148,6 +161,25 @@ func (s *Speller) soundsLike(w string) (string, bool) {
 // soundMaxEdits bounds how far a word spelt by ear may be from the word it
 // sounds like ("botocks" → "botox" is three edits).
 const soundMaxEdits = 3
+
+// swapped returns the vocabulary word (not a stopword) that w becomes
+// when two adjacent letters trade places; the most frequent when several.
+func (s *Speller) swapped(w string) (string, bool) {
+	best, bestW := "", -1
+	b := []byte(w)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == b[i+1] {
+			continue
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+		c := string(b)
+		b[i], b[i+1] = b[i+1], b[i]
+		if n, ok := s.known[c]; ok && !stopwords[c] && (n > bestW || n == bestW && c < best) {
+			best, bestW = c, n
+		}
+	}
+	return best, best != ""
+}
 
 func hasVowel(w string) bool {
 	return strings.ContainsAny(w, "aeiouy")
