@@ -334,6 +334,7 @@ type Result struct {
 	Neighbour string
 	NN        float64
 	Features  []string
+	doc       int32 // the neighbour's index, -1 when none
 }
 
 type scratch struct {
@@ -399,8 +400,9 @@ func (m *Model) Score(toks []nlu.Token) Result {
 	if best >= 0 {
 		r.Label, r.Score = m.labels[best], score(best)
 		r.NN = float64(s.best[best])
+		r.doc = -1
 		if s.best[best] > 0 {
-			r.Neighbour = m.docText[s.bestDoc[best]]
+			r.Neighbour, r.doc = m.docText[s.bestDoc[best]], s.bestDoc[best]
 		}
 	}
 	if second >= 0 {
@@ -419,19 +421,10 @@ func (m *Model) Score(toks []nlu.Token) Result {
 // Explain adds to r the features the message shares with r's nearest
 // phrasing, heaviest first (at most n).
 func (m *Model) Explain(toks []nlu.Token, r *Result, n int) {
-	if r.Neighbour == "" {
+	if r.Neighbour == "" || r.doc < 0 || int(r.doc) >= len(m.docText) {
 		return
 	}
-	d := -1
-	for i, t := range m.docText {
-		if t == r.Neighbour && m.labels[m.docLabel[i]] == r.Label {
-			d = i
-			break
-		}
-	}
-	if d < 0 {
-		return
-	}
+	d := int(r.doc)
 	fs := extract(toks, nil)
 	for i := range fs {
 		fs[i].id = -1
