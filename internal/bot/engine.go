@@ -23,8 +23,10 @@ import (
 //  4. blockers (price, insurance, hours, other treatments...): unknown;
 //  5. smalltalk (greeting/thanks/emoji with no question);
 //  6. BM25 search over FAQ questions, alternates, keywords and intent
-//     examples, answered only when the best label is clear on coverage and
-//     on margin to the runner-up; otherwise unknown.
+//     examples (search.go, re-readings in readings.go), answered only when
+//     the best label is clear on coverage and on margin to the runner-up
+//     (gate.go); otherwise the matcher learned from every phrasing
+//     (learned.go) when it is sure enough; otherwise unknown.
 type Engine struct {
 	set     *faq.Set
 	an      *nlu.Analyzer
