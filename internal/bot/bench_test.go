@@ -3,8 +3,10 @@ package bot
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flsps/faqbot/internal/faq"
 )
@@ -27,15 +29,43 @@ func BenchmarkDecide(b *testing.B) {
 	b.Run("generated-1000", func(b *testing.B) {
 		benchDecide(b, NewEngine(generatedSet(1000)))
 	})
+	// 1,000 entries that each carry cues, asked messages that hit them:
+	// the cost must not grow with the number of cues times itself.
+	b.Run("generated-1000-cued", func(b *testing.B) {
+		set := generatedSet(1000)
+		r := rand.New(rand.NewSource(2))
+		msgs := slices.Clone(benchMessages)
+		for _, en := range set.Entries {
+			if strings.HasPrefix(en.ID, "gen-") {
+				w := strings.Fields(en.Alternates[0])
+				en.Cues = []string{w[0] + " * " + w[len(w)-1], w[1] + "|" + w[2], "how * " + w[3]}
+				if r.Intn(20) == 0 {
+					msgs = append(msgs, "hi there, "+en.Alternates[1]+". how about "+w[3]+"? thanks")
+				}
+			}
+		}
+		benchDecide(b, NewEngine(set), msgs...)
+	})
 }
 
-func benchDecide(b *testing.B, e *Engine) {
+// benchDecide decides messages in turn (benchMessages by default) and
+// reports the median and 99th percentile of one decision besides the mean.
+func benchDecide(b *testing.B, e *Engine, msgs ...string) {
+	if len(msgs) == 0 {
+		msgs = benchMessages
+	}
 	b.ReportAllocs()
+	var took []time.Duration
 	i := 0
 	for b.Loop() {
-		e.Decide(benchMessages[i%len(benchMessages)], Context{})
+		t0 := time.Now()
+		e.Decide(msgs[i%len(msgs)], Context{})
+		took = append(took, time.Since(t0))
 		i++
 	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Nanoseconds())/1e3, "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds())/1e3, "p99-µs")
 }
 
 // generatedSet is n synthetic entries of ~10 phrasings each over a 3,000
@@ -78,4 +108,18 @@ func generatedSet(n int) *faq.Set {
 		set.Entries = append(set.Entries, en)
 	}
 	return &set
+}
+
+// BenchmarkLoad builds an engine from CLINC150's plain FAQ (150 entries ×
+// 100 phrasings) when the shared eval directory is there, else from a
+// generated FAQ of the same shape.
+func BenchmarkLoad(b *testing.B) {
+	set, err := faq.Load("../../../shared/eval/clinc150/faq")
+	if err != nil {
+		set = generatedSet(150)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		NewEngine(set)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flsps/faqbot/internal/faq"
+	"github.com/flsps/faqbot/internal/match"
 	"github.com/flsps/faqbot/internal/nlu"
 )
 
@@ -24,13 +25,19 @@ import (
 //  4. blockers (price, insurance, hours, other treatments...): unknown;
 //  5. smalltalk (greeting/thanks/emoji with no question);
 //  6. BM25 search over FAQ questions, alternates, keywords and intent
-//     examples, answered only when the best label is clear on coverage and
-//     on margin to the runner-up; otherwise unknown.
+//     examples (search.go, re-readings in readings.go), answered only when
+//     the best label is clear on coverage and on margin to the runner-up
+//     (gate.go); otherwise the matcher learned from every phrasing
+//     (learned.go) when it is sure enough; otherwise unknown.
 type Engine struct {
 	set     *faq.Set
 	an      *nlu.Analyzer
 	ix      *nlu.Index
 	entries map[string]*faq.Entry
+	// model is the matcher learned from every phrasing (see learned.go);
+	// plain are the entries with neither cues nor topics.
+	model *match.Model
+	plain map[string]bool
 
 	// The stages' patterns, indexed by the words that can start a match.
 	emergency, selfHarm, optin, optout, help, booking, human, blockers *nlu.PatternSet
@@ -42,36 +49,13 @@ type Engine struct {
 	bookingExceptions []nlu.Pattern
 	// cues are the question-type patterns of each entry; topic maps a
 	// topic word's stem to the entries it names.
-	cues  []entryCues
-	topic map[string][]string
+	cues     []nlu.Pattern
+	cueOwner []string // the entry of each cue
+	cueIx    *nlu.PatternIndex
+	topic    map[string][]string
 	// hasTopics are the topic entries (migraine, tmj, pain-relief...).
 	hasTopics map[string]bool
 }
-
-type entryCues struct {
-	id string
-	ps []nlu.Pattern
-}
-
-// Gate parameters, chosen on the dev set (see faq/README.md).
-var (
-	minConfidence = 0.45 // below this the FAQ is not answered
-	followUpRelax = 0.12 // how much lower the bar is for a short follow-up
-	unknownWeight = 0.35 // weight of an unknown content word, as a share of the rarest term's
-	commonWeight  = 0.10 // the same for an everyday word ("sister", "tuesday")
-	qcovWeight    = 0.60 // share of query coverage (vs document coverage)
-	marginFloor   = 0.70 // confidence factor when the runner-up ties
-	marginSlope   = 1.5  // how fast the margin factor reaches 1
-	cueBoost      = 1.6  // score factor of an entry whose question-type cue the message matches
-	topicWeight   = 0.3  // weight of another entry's topic word when the best entry won on a cue
-	fullCover     = 0.85 // query coverage at which an entry answers without a cue or topic
-	uncuedFactor  = 0.4  // confidence factor of an entry that the message neither cues nor names
-	uncuedCap     = 0.85 // highest confidence of an answer without a question-type cue
-	// greyFloor is the bottom of the grey band [greyFloor, bar): an
-	// unknown whose best FAQ entry scored there carries its candidates,
-	// for the optional LLM assist to choose among.
-	greyFloor = 0.2
-)
 
 const intentPrefix = "@"
 
@@ -134,6 +118,7 @@ func NewEngine(set *faq.Set) *Engine {
 		}
 	}
 	e.ix = b.Build()
+	e.model = e.train()
 
 	compile := func(srcs []string) []nlu.Pattern {
 		var out []nlu.Pattern
@@ -173,9 +158,14 @@ func NewEngine(set *faq.Set) *Engine {
 	e.fallback = newFallback(set)
 	e.topic = map[string][]string{}
 	e.hasTopics = map[string]bool{}
+	e.plain = map[string]bool{}
 	for _, en := range set.Entries {
-		if ps := compile(en.Cues); len(ps) > 0 {
-			e.cues = append(e.cues, entryCues{en.ID, ps})
+		if len(en.Cues) == 0 && len(en.Topics) == 0 {
+			e.plain[en.ID] = true
+		}
+		for _, p := range compile(en.Cues) {
+			e.cues = append(e.cues, p)
+			e.cueOwner = append(e.cueOwner, en.ID)
 		}
 		for _, w := range en.Topics {
 			for _, t := range e.an.Terms(w) {
@@ -186,6 +176,7 @@ func NewEngine(set *faq.Set) *Engine {
 			}
 		}
 	}
+	e.cueIx = nlu.NewPatternIndex(e.cues)
 	return e
 }
 
@@ -361,9 +352,17 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		bar -= followUpRelax
 		rule = "follow-up"
 	}
+	// A plain entry (no cues, no topics) is not answered on shared words:
+	// the learned matcher decides for it.
+	if e.plain[hit.Label] {
+		conf = 0
+	}
 	if hit.Label == "" || conf < bar {
 		if d, ok := e.nearestExample(text, lang, c); ok {
 			return d
+		}
+		if id, lc, why, ok := e.learned(an.Tokens); ok {
+			return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
 		}
 		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 		if conf >= greyFloor {
@@ -376,278 +375,6 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		return e.decision(Intent(name), "", conf, lang, c.AfterHours, false, rule)
 	}
 	return e.decision(IntentFAQ, hit.Label, conf, lang, c.AfterHours, false, rule)
-}
-
-// candidates are the FAQ entries of a grey-band search, best first: the
-// winner with its confidence and the runner-up scaled by its share of the
-// winner's score, when that is in the band too. None when the winner is an intent (a near-booking stays
-// with staff).
-func candidates(h nlu.Hit, conf float64) []Candidate {
-	if h.Label == "" || strings.HasPrefix(h.Label, intentPrefix) || h.Score <= 0 {
-		return nil
-	}
-	out := []Candidate{{FAQID: h.Label, Score: math.Round(conf*100) / 100}}
-	if c2 := conf * h.Score2 / h.Score; h.Second != "" && !strings.HasPrefix(h.Second, intentPrefix) && c2 >= greyFloor {
-		out = append(out, Candidate{FAQID: h.Second, Score: math.Round(c2*100) / 100})
-	}
-	return out
-}
-
-// search scores tokens (hidden ones have an empty stem) against the index,
-// boosting the entries whose question-type cue they match.
-func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
-	ts := terms(toks)
-	var boost map[string]float64
-	// Per cued entry: whether a cue of two or more slots has the entry's
-	// own topic inside its match ("how does it help the pain": the subject
-	// of the question).
-	var subject map[string]bool
-	for _, c := range e.cues {
-		for i := range c.ps {
-			// Negation does not change what kind of question it is
-			// ("no entiendo qué es el botox").
-			s, end := c.ps[i].Span(toks, false)
-			if s < 0 {
-				continue
-			}
-			if boost == nil {
-				boost, subject = map[string]float64{}, map[string]bool{}
-			}
-			boost[c.id] = cueBoost
-			if c.ps[i].Slots() >= 2 && e.hasTopics[c.id] {
-				for _, t := range toks[s:end] {
-					if slices.Contains(e.topic[t.Stem], c.id) {
-						subject[c.id] = true
-					}
-				}
-			}
-		}
-	}
-	if len(boost) > 1 {
-		// Several kinds of question match: the subject decides ("how does
-		// botox take the pain away" asks about pain, not what botox is).
-		for id := range boost {
-			if len(subject) > 0 && !subject[id] {
-				delete(boost, id)
-			}
-		}
-	}
-	// A topic entry's cue ("for this condition") does not count when the
-	// message names another entry's topic and not its own: "temporomandibular
-	// disorder, do you treat this condition?" asks about tmj.
-	if len(boost) > 0 {
-		named := map[string]bool{}
-		for _, t := range ts {
-			for _, id := range e.topic[t] {
-				named[id] = true
-			}
-		}
-		if len(named) > 0 {
-			for id := range boost {
-				if e.hasTopics[id] && !named[id] {
-					delete(boost, id)
-				}
-			}
-		}
-	}
-	h := e.ix.SearchBoost(ts, boost)
-	cued := boost[h.Label] > 0
-	// A topic entry won on words alone while the message names exactly
-	// one other topic entry's subject: that entry answers (uncued).
-	if !cued && e.hasTopics[h.Label] && !e.topical(ts, h.Label) {
-		var only string
-		n := 0
-		for _, t := range ts {
-			for _, id := range e.topic[t] {
-				if id != only {
-					only, n = id, n+1
-				}
-			}
-		}
-		if n == 1 && e.hasTopics[only] {
-			if h2 := e.ix.SearchBoost(ts, map[string]float64{only: cueBoost}); h2.Label == only {
-				h = h2
-			}
-		}
-	}
-	conf := e.confidence(ts, h, cued)
-	if cued || strings.HasPrefix(h.Label, intentPrefix) {
-		return h, conf
-	}
-	q, _ := e.coverage(ts, h, false)
-	switch {
-	case e.topical(ts, h.Label):
-		// A topic without a cue answers "does botox help <topic>",
-		// "<topic>?", "what about <topic>": every other content word of the
-		// message is one of the entry's own words or an everyday word.
-		// "whats the best migraine medication", "is ashley bilingual" name
-		// the subject but ask something the entry does not answer.
-		if topicAsksOther(toks) || !helpForm(toks) && e.unexplained(ts, h.Label) {
-			conf *= uncuedFactor
-		}
-	case q < fullCover || !e.substantive(ts, h.Label):
-		// The cue gate: an entry answers a kind of question (its cues) or
-		// a subject (its topics). A message that names neither and is not
-		// almost wholly one of the entry's phrasings shares words with the
-		// entry but asks something else ("can i get botox if i have a
-		// cold"): its confidence is scaled down below the bar. Sharing only
-		// everyday words ("see you tomorrow") is no phrasing either.
-		conf *= uncuedFactor
-	}
-	// Without a cue the match is never a sure one.
-	conf = math.Min(conf, uncuedCap)
-	return h, conf
-}
-
-// cuedFor reports a message matching one of the entry's cues.
-func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
-	for _, c := range e.cues {
-		if c.id != id {
-			continue
-		}
-		for i := range c.ps {
-			if c.ps[i].Find(toks, false) >= 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// unexplained reports a content word of the message that the entry's
-// phrasings do not have and that is not an everyday word (or is an
-// evaluative one: "best", "worse" ask for a comparison the entry does not
-// make).
-func (e *Engine) unexplained(ts []string, id string) bool {
-	for _, t := range ts {
-		if e.ix.LabelHas(id, t) || nlu.IsNumberish(t) || nlu.IsCommon(t) && !evaluative[t] || slices.Contains(e.topic[t], id) {
-			continue
-		}
-		return true
-	}
-	return false
-}
-
-// helpWords ask whether a treatment helps or is offered for a subject.
-var helpWords = wordSet(`help helps helped helping work works worked working worth treat treats treated treating treatment treatments
-fix fixes prevent relieve relax stop option options offer offers offered available get use provide provides
-ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen
-legit relief effective results alivio efectivo`)
-
-// helpForm reports the question "does it help / do you offer it for
-// <topic>": a help word, or "botox|it for <something>".
-func helpForm(toks []nlu.Token) bool {
-	for i, t := range toks {
-		if helpWords[t.Raw] || helpWords[t.Stem] {
-			return true
-		}
-		// "the same way as", not "the same day as" (scheduling).
-		if compare[t.Raw] && !(i+1 < len(toks) && sameWhen[toks[i+1].Raw]) {
-			return true
-		}
-		if (t.Raw == "do" || t.Raw == "inject" || t.Raw == "injections") && i > 0 && (doers[toks[i-1].Raw] || toks[i-1].Stem == "botox" || toks[i-1].Raw == "it") {
-			return true // "do you guys do it for", "can u do botox"
-		}
-		if (t.Raw == "for" || t.Raw == "para" || t.Raw == "pa") && i > 0 && (toks[i-1].Stem == "botox" || forWhat[toks[i-1].Raw]) {
-			return true
-		}
-	}
-	return false
-}
-
-var sameWhen = wordSet(`day days time visit appointment appt dia vez cita`)
-
-var doers = wordSet(`you u guys they ya yall flsps clinic office practice ashley`)
-
-// forWhat before "for" ask what a treatment is for ("is that for cosmetic
-// botox", "botox for my jaw").
-var forWhat = wordSet(`it that this injections injection shots shot one ones`)
-
-// compare words ask how two uses of botox differ, which the topic entries
-// (cosmetic, pain relief) answer.
-var compare = wordSet(`same different difference instead vs versus`)
-
-// otherHow follow "how" in questions of another type (duration, cost).
-var otherHow = wordSet(`long much many often soon far`)
-
-// topicAsksOther reports a message that, though it names a topic, ranks
-// ("whats the best migraine medication", "worse") or asks how long, how
-// much or how often ("how long until the migraine botox works").
-func topicAsksOther(toks []nlu.Token) bool {
-	last := toks[len(toks)-1].Sentence
-	short := 0
-	for _, t := range toks {
-		if t.Sentence == last {
-			short++
-		}
-	}
-	for i, t := range toks {
-		// "Best, Sam" / "Best regards" signs off, it does not rank.
-		if evaluative[t.Raw] && !(last > 0 && t.Sentence == last && short <= 3) {
-			return true
-		}
-		if (t.Raw == "how" || t.Raw == "como") && i+1 < len(toks) && otherHow[toks[i+1].Raw] {
-			return true
-		}
-		// "which pill works": a choice among options; "which kinds of
-		// pain" asks what the treatment is for.
-		if (t.Raw == "which" || t.Raw == "cual") && (i+1 == len(toks) || !kinds[toks[i+1].Raw]) {
-			return true
-		}
-	}
-	return false
-}
-
-// evaluative words ask to compare or rank, which no entry answers.
-var evaluative = wordSet(`best better worse worst wors cheapest cheaper strongest stronger fastest quickest easiest top mejor peor`)
-
-var kinds = wordSet(`kind kinds type types sort sorts tipo tipos`)
-
-// substantive reports a message sharing with the entry a word that is not
-// an everyday word, or made up wholly of the entry's words ("what does it
-// feel like"): "see you tomorrow" shares only "see" with "who will i see".
-func (e *Engine) substantive(ts []string, id string) bool {
-	all := true
-	for _, t := range ts {
-		has := e.ix.LabelHas(id, t)
-		if has && !nlu.IsCommon(t) {
-			return true
-		}
-		all = all && (has || nlu.IsNumberish(t))
-	}
-	return all
-}
-
-// topical reports a message that names one of the entry's own topics.
-func (e *Engine) topical(ts []string, id string) bool {
-	for _, t := range ts {
-		if slices.Contains(e.topic[t], id) {
-			return true
-		}
-	}
-	return false
-}
-
-// Gate reports, for the last search, whether the winning entry's cue matched
-// and the coverages (debug).
-func (e *Engine) gateInfo(toks []nlu.Token) (cued bool, qcov, dcov float64) {
-	ts := terms(toks)
-	var boost map[string]float64
-	for _, c := range e.cues {
-		for i := range c.ps {
-			if c.ps[i].Find(toks, true) >= 0 {
-				if boost == nil {
-					boost = map[string]float64{}
-				}
-				boost[c.id] = cueBoost
-				break
-			}
-		}
-	}
-	h := e.ix.SearchBoost(ts, boost)
-	cued = boost[h.Label] > 0
-	q, d := e.coverage(ts, h, cued)
-	return cued, q, d
 }
 
 // terms are the index terms of tokens: stems of content words.
@@ -673,231 +400,8 @@ func mask(toks []nlu.Token, drop func(nlu.Token) bool) []nlu.Token {
 	return out
 }
 
-// negatedWords marks the content words the patient denies before asking
-// ("no me falta el aire ni nada, solo quería saber cuánto dura"): words
-// under a plain negation in a clause that asks nothing and is followed by
-// another clause or a contrast word. nil when there are none.
-func (e *Engine) negatedWords(toks []nlu.Token) []bool {
-	var drop []bool
-	last := toks[len(toks)-1].Clause
-	for i := range toks {
-		t := toks[i]
-		if nlu.IsStopword(t.Raw) || !nlu.Negated(toks, i) || !deniedAfter(toks, i) {
-			continue
-		}
-		asks, later := false, t.Clause != last
-		for _, u := range toks {
-			if u.Clause == t.Clause && questionWords[u.Raw] {
-				asks = true
-			}
-		}
-		for _, u := range toks[i+1:] {
-			if u.Clause == t.Clause && (u.Raw == "but" || u.Raw == "pero" || u.Raw == "just" || u.Raw == "solo") {
-				later = true
-			}
-		}
-		if asks || !later {
-			continue
-		}
-		if drop == nil {
-			drop = make([]bool, len(toks))
-		}
-		drop[i] = true
-	}
-	return drop
-}
-
-// plainNegations deny (worries like "afraid" or "nervous" do not).
-var plainNegations = wordSet(`no not dont doesnt didnt havent hasnt isnt arent wasnt never without nor ni sin nunca tampoco nada`)
-
-// deniedAfter reports a plain negation among the NegationWindow words
-// before toks[i] in its clause.
-func deniedAfter(toks []nlu.Token, i int) bool {
-	for j := i - 1; j >= 0 && j >= i-nlu.NegationWindow && toks[j].Clause == toks[i].Clause; j-- {
-		if plainNegations[toks[j].Raw] {
-			return true
-		}
-	}
-	return false
-}
-
-// baseline words open what the patient already knows, against which the
-// question is asked: "only cosmetic", "or just for pain", "solo para la
-// cara".
-var (
-	baseline = wordSet(`only solo solamente nomas unicamente merely just`)
-	switches = wordSet(`or o but pero also tambien too`)
-	// baselineBefore may precede a baseline word: "or only", "was only".
-	baselineBefore = wordSet(`or o not is was are were its es era y`)
-)
-
-// baselineWords marks the topic words (entries' topics) that follow a
-// baseline word in its clause ("i thought it was only cosmetic"); nil when
-// there are none. The baseline word counts only after "or", "not" or a
-// form of "be", or before "for"/"para".
-func (e *Engine) baselineWords(toks []nlu.Token) []bool {
-	var drop []bool
-	found := false
-	for i, t := range toks {
-		if !baseline[t.Raw] {
-			continue
-		}
-		// "or only", "was only", "only for": not "i only want botox for my jaw".
-		if !(i > 0 && baselineBefore[toks[i-1].Raw] ||
-			i+1 < len(toks) && (toks[i+1].Raw == "for" || toks[i+1].Raw == "para" || strings.HasPrefix(toks[i+1].Raw, "for "))) {
-			continue
-		}
-		// "just for looks or only medical" offers two alternatives: neither
-		// is the baseline of the other.
-		if orOnlyAfter(toks, i) {
-			continue
-		}
-		if drop == nil {
-			drop = make([]bool, len(toks))
-		}
-		drop[i] = true // "only" itself is no topic
-		content := 0
-		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 3; k++ {
-			if switches[toks[k].Raw] {
-				break // "just for pain or also for wrinkles"
-			}
-			if nlu.IsStopword(toks[k].Raw) {
-				continue
-			}
-			content++
-			if len(e.topic[toks[k].Stem]) > 0 {
-				drop[k], found = true, true
-			}
-		}
-	}
-	// "does botox for pain work the same way as the wrinkle kind": what
-	// follows "as/than/from" after a comparison word is the baseline.
-	for i, t := range toks {
-		if !compareTo[t.Raw] || i == 0 {
-			continue
-		}
-		near := false
-		for k := max(0, i-4); k < i; k++ {
-			near = near || compare[toks[k].Raw] || toks[k].Raw == "similar"
-		}
-		if !near {
-			continue
-		}
-		content := 0
-		for k := i + 1; k < len(toks) && toks[k].Clause == t.Clause && content < 3; k++ {
-			if nlu.IsStopword(toks[k].Raw) {
-				continue
-			}
-			content++
-			if len(e.topic[toks[k].Stem]) > 0 {
-				if drop == nil {
-					drop = make([]bool, len(toks))
-				}
-				drop[k], found = true, true
-			}
-		}
-	}
-	if !found {
-		return nil
-	}
-	return drop
-}
-
-// compares reports a comparison word ("same", "different", "vs").
-func compares(toks []nlu.Token) bool {
-	for _, t := range toks {
-		if compare[t.Raw] || t.Raw == "similar" {
-			return true
-		}
-	}
-	return false
-}
-
-// orOnlyAfter reports "or only/just" later in the clause of toks[i].
-func orOnlyAfter(toks []nlu.Token, i int) bool {
-	for k := i + 1; k+1 < len(toks) && toks[k].Clause == toks[i].Clause; k++ {
-		if (toks[k].Raw == "or" || toks[k].Raw == "o") && baseline[toks[k+1].Raw] {
-			return true
-		}
-	}
-	return false
-}
-
 // greetings are the words that, alone with a question mark, still greet.
 var greetings = wordSet(`hi hello hey hola helo hello buenas oye`)
-
-// compareTo introduce the baseline of a comparison ("same as", "different
-// from", "better than").
-var compareTo = wordSet(`as than from to que`)
-
-// confidence combines how much of the message the best document explains,
-// how much of that document the message covers, and the margin to the
-// runner-up label, into [0,1].
-//
-// When the best entry won on a question-type cue, other entries' topic
-// words ("how often is migraine botox repeated") weigh only topicWeight:
-// they say what the question is about, not what it asks.
-func (e *Engine) confidence(terms []string, h nlu.Hit, cued bool) float64 {
-	qcov, dcov := e.coverage(terms, h, cued)
-	if qcov == 0 {
-		return 0
-	}
-	margin := 1.0
-	if h.Second != "" && h.Score > 0 {
-		margin = (h.Score - h.Score2) / h.Score
-	}
-	c := (qcovWeight*qcov + (1-qcovWeight)*dcov) * math.Min(1, marginFloor+marginSlope*margin)
-	return math.Max(0, math.Min(1, c))
-}
-
-// coverage is the share of the message's content weight that the best
-// document explains (qcov) and the share of that document the message
-// covers (dcov).
-func (e *Engine) coverage(terms []string, h nlu.Hit, cued bool) (qcov, dcov float64) {
-	if h.Label == "" || h.Score <= 0 {
-		return 0, 0
-	}
-	var qmass float64
-	for i, t := range terms {
-		if slices.Contains(terms[:i], t) {
-			continue
-		}
-		switch {
-		case cued && e.ix.Has(t) && len(e.topic[t]) > 0 && !slices.Contains(e.topic[t], h.Label):
-			qmass += topicWeight * e.ix.IDF(t)
-		case e.ix.Has(t):
-			qmass += e.ix.IDF(t)
-		case nlu.IsNumberish(t):
-		case nlu.IsCommon(t):
-			qmass += commonWeight * e.ix.MaxIDF()
-		default:
-			qmass += unknownWeight * e.ix.MaxIDF()
-		}
-	}
-	if qmass == 0 {
-		return 0, 0
-	}
-	qcov = h.Matched / qmass
-	if h.DocMass > 0 {
-		dcov = h.Matched / h.DocMass
-	}
-	return qcov, dcov
-}
-
-// followUp reports a short message that leans on what was said before
-// ("and how long does it last?", "is it safe for that?").
-func followUp(an nlu.Analysis) bool {
-	if len(an.Tokens) > 8 {
-		return false
-	}
-	for _, t := range an.Tokens {
-		switch t.Raw {
-		case "it", "that", "this", "those", "them", "and", "also", "too", "eso", "esto", "lo", "y", "tambien":
-			return true
-		}
-	}
-	return false
-}
 
 // thanks open a closing ("Thank you for the information, have a great
 // day."): such a message without a question is smalltalk however many
@@ -1065,37 +569,4 @@ func LintAlternates(set *faq.Set) []faq.Problem {
 		}
 	}
 	return out
-}
-
-// focus searches the clause, then the sentence, of each cue match on its
-// own, and returns the best reading answered by the cued entry itself.
-func (e *Engine) focus(toks []nlu.Token) (nlu.Hit, float64) {
-	var best nlu.Hit
-	var bestConf float64
-	for _, c := range e.cues {
-		for i := range c.ps {
-			s, _ := c.ps[i].Span(toks, false)
-			if s < 0 {
-				continue
-			}
-			for _, sameSentence := range []bool{false, true} {
-				at := toks[s]
-				ft := mask(toks, func(t nlu.Token) bool {
-					if sameSentence {
-						return t.Sentence != at.Sentence
-					}
-					return t.Clause != at.Clause
-				})
-				n := len(terms(ft))
-				if n == 0 || n == len(terms(toks)) {
-					continue
-				}
-				h, cf := e.search(ft)
-				if h.Label == c.id && cf > bestConf && e.cuedFor(ft, c.id) {
-					best, bestConf = h, cf
-				}
-			}
-		}
-	}
-	return best, bestConf
 }

@@ -141,6 +141,12 @@ func (a *Analyzer) Terms(s string) []string {
 	return out
 }
 
+// Tokens processes a text (an alternate, a question) into tokens, without
+// spelling correction: what a learned model is trained on.
+func (a *Analyzer) Tokens(s string) []Token {
+	return a.processWords(Normalize(s).Words, false)
+}
+
 func (a *Analyzer) processWords(in []Word, correct bool) []Token {
 	// 1. abbreviations
 	ws := make([]Word, 0, len(in)+2)

@@ -281,3 +281,30 @@ func TestNgramClassifierToleratesTypos(t *testing.T) {
 		}
 	}
 }
+
+func TestSpellerUndoesSwappedLettersInShortWords(t *testing.T) {
+	sp := NewSpeller(map[string]int{"last": 3, "jaw": 2, "own": 1, "hurt": 1, "tmj": 1}, nil)
+	cases := []struct{ in, want string }{
+		{"lsat", "last"}, {"hrut", "hurt"}, {"jwa", "jaw"},
+		{"won", "won"}, // a word of its own, not a slip for "own"
+		{"tmg", "tmj"}, // an initialism spelt by ear
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			if got, _ := sp.Correct(c.in); got != c.want {
+				t.Errorf("Correct(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestSound(t *testing.T) {
+	for _, p := range [][2]string{{"botocks", "botox"}, {"saif", "safe"}, {"hormoan", "hormone"}, {"tmg", "tmj"}} {
+		if Sound(p[0]) != Sound(p[1]) {
+			t.Errorf("Sound(%q) = %q, Sound(%q) = %q: want the same", p[0], Sound(p[0]), p[1], Sound(p[1]))
+		}
+	}
+	if Sound("sorry") == Sound("safe") {
+		t.Errorf("Sound(sorry) = Sound(safe) = %q", Sound("safe"))
+	}
+}

@@ -347,3 +347,67 @@ func negatedBefore(toks []Token, i, limit int) bool {
 	}
 	return false
 }
+
+// PatternIndex finds the patterns of a list that may match a message. A
+// match needs every slot, so each pattern is filed under the words of one
+// slot, the one whose words the fewest patterns share ("how * last" under
+// "last"); a pattern whose every slot is a prefix, a suffix or "#" is
+// always checked. Checking only candidates keeps the cost of a long
+// pattern list proportional to the message, not to the list.
+type PatternIndex struct {
+	byStem map[string][]int32
+	always []int32
+}
+
+// NewPatternIndex indexes ps.
+func NewPatternIndex(ps []Pattern) *PatternIndex {
+	x := &PatternIndex{byStem: map[string][]int32{}}
+	uses := map[string]int{}
+	for i := range ps {
+		for _, sl := range ps[i].slots {
+			for _, w := range sl.words {
+				uses[w]++
+			}
+		}
+	}
+	for i := range ps {
+		best, bestCost := -1, 0
+		for k, sl := range ps[i].slots {
+			if len(sl.prefixes) > 0 || len(sl.suffixes) > 0 || sl.number || len(sl.words) == 0 {
+				continue
+			}
+			cost := 0
+			for _, w := range sl.words {
+				cost += uses[w]
+			}
+			if best < 0 || cost < bestCost {
+				best, bestCost = k, cost
+			}
+		}
+		if best < 0 {
+			x.always = append(x.always, int32(i))
+			continue
+		}
+		for _, w := range ps[i].slots[best].words {
+			if l := x.byStem[w]; len(l) == 0 || l[len(l)-1] != int32(i) {
+				x.byStem[w] = append(l, int32(i))
+			}
+		}
+	}
+	return x
+}
+
+// Candidates appends to dst, in ascending order and without repeats, the
+// indexes of the patterns that may match toks.
+func (x *PatternIndex) Candidates(toks []Token, dst []int32) []int32 {
+	start := len(dst)
+	dst = append(dst, x.always...)
+	for _, t := range toks {
+		if t.Stem != "" {
+			dst = append(dst, x.byStem[t.Stem]...)
+		}
+	}
+	c := dst[start:]
+	slices.Sort(c)
+	return dst[:start+len(slices.Compact(c))]
+}

@@ -1,0 +1,314 @@
+package bot
+
+// Stage 6, the hinted reading: BM25 over every phrasing, boosted by the
+// entries' cues, and the confidence gate that asks for coverage, a margin
+// over the runner-up and a cue or a topic. The re-readings of a message are
+// in engine.go's Decide and focus; the learned matcher is in learned.go.
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/flsps/faqbot/internal/nlu"
+)
+
+// candidates are the FAQ entries of a grey-band search, best first: the
+// winner with its confidence and the runner-up scaled by its share of the
+// winner's score, when that is in the band too. None when the winner is an
+// intent (a near-booking stays with staff).
+func candidates(h nlu.Hit, conf float64) []Candidate {
+	if h.Label == "" || strings.HasPrefix(h.Label, intentPrefix) || h.Score <= 0 {
+		return nil
+	}
+	out := []Candidate{{FAQID: h.Label, Score: math.Round(conf*100) / 100}}
+	if c2 := conf * h.Score2 / h.Score; h.Second != "" && !strings.HasPrefix(h.Second, intentPrefix) && c2 >= greyFloor {
+		out = append(out, Candidate{FAQID: h.Second, Score: math.Round(c2*100) / 100})
+	}
+	return out
+}
+
+// search scores tokens (hidden ones have an empty stem) against the index,
+// boosting the entries whose question-type cue they match.
+func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
+	ts := terms(toks)
+	var boost map[string]float64
+	// Per cued entry: whether a cue of two or more slots has the entry's
+	// own topic inside its match ("how does it help the pain": the subject
+	// of the question).
+	var subject map[string]bool
+	var buf [32]int32
+	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+		// Negation does not change what kind of question it is
+		// ("no entiendo qué es el botox").
+		s, end := e.cues[i].Span(toks, false)
+		if s < 0 {
+			continue
+		}
+		id := e.cueOwner[i]
+		if boost == nil {
+			boost, subject = map[string]float64{}, map[string]bool{}
+		}
+		boost[id] = cueBoost
+		if e.cues[i].Slots() >= 2 && e.hasTopics[id] {
+			for _, t := range toks[s:end] {
+				if slices.Contains(e.topic[t.Stem], id) {
+					subject[id] = true
+				}
+			}
+		}
+	}
+	if len(boost) > 1 {
+		// Several kinds of question match: the subject decides ("how does
+		// botox take the pain away" asks about pain, not what botox is).
+		for id := range boost {
+			if len(subject) > 0 && !subject[id] {
+				delete(boost, id)
+			}
+		}
+	}
+	// A topic entry's cue ("for this condition") does not count when the
+	// message names another entry's topic and not its own: "temporomandibular
+	// disorder, do you treat this condition?" asks about tmj.
+	if len(boost) > 0 {
+		named := map[string]bool{}
+		for _, t := range ts {
+			for _, id := range e.topic[t] {
+				named[id] = true
+			}
+		}
+		if len(named) > 0 {
+			for id := range boost {
+				if e.hasTopics[id] && !named[id] {
+					delete(boost, id)
+				}
+			}
+		}
+	}
+	h := e.ix.SearchBoost(ts, boost)
+	cued := boost[h.Label] > 0
+	// A topic entry won on words alone while the message names exactly
+	// one other topic entry's subject: that entry answers (uncued).
+	if !cued && e.hasTopics[h.Label] && !e.topical(ts, h.Label) {
+		var only string
+		n := 0
+		for _, t := range ts {
+			for _, id := range e.topic[t] {
+				if id != only {
+					only, n = id, n+1
+				}
+			}
+		}
+		if n == 1 && e.hasTopics[only] {
+			if h2 := e.ix.SearchBoost(ts, map[string]float64{only: cueBoost}); h2.Label == only {
+				h = h2
+			}
+		}
+	}
+	conf := e.confidence(ts, h, cued)
+	if cued || strings.HasPrefix(h.Label, intentPrefix) {
+		return h, conf
+	}
+	q, _ := e.coverage(ts, h, false)
+	switch {
+	case e.topical(ts, h.Label):
+		// A topic without a cue answers "does botox help <topic>",
+		// "<topic>?", "what about <topic>": every other content word of the
+		// message is one of the entry's own words or an everyday word.
+		// "whats the best migraine medication", "is ashley bilingual" name
+		// the subject but ask something the entry does not answer.
+		if topicAsksOther(toks) || !helpForm(toks) && e.unexplained(ts, h.Label) {
+			conf *= uncuedFactor
+		}
+	case q < fullCover || !e.substantive(ts, h.Label):
+		// The cue gate: an entry answers a kind of question (its cues) or
+		// a subject (its topics). A message that names neither and is not
+		// almost wholly one of the entry's phrasings shares words with the
+		// entry but asks something else ("can i get botox if i have a
+		// cold"): its confidence is scaled down below the bar. Sharing only
+		// everyday words ("see you tomorrow") is no phrasing either.
+		conf *= uncuedFactor
+	}
+	// Without a cue the match is never a sure one.
+	conf = math.Min(conf, uncuedCap)
+	return h, conf
+}
+
+// cuedFor reports a message matching one of the entry's cues.
+func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
+	var buf [32]int32
+	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+		if e.cueOwner[i] == id && e.cues[i].Find(toks, false) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unexplained reports a content word of the message that the entry's
+// phrasings do not have and that is not an everyday word (or is an
+// evaluative one: "best", "worse" ask for a comparison the entry does not
+// make).
+func (e *Engine) unexplained(ts []string, id string) bool {
+	for _, t := range ts {
+		if e.ix.LabelHas(id, t) || nlu.IsNumberish(t) || nlu.IsCommon(t) && !evaluative[t] || slices.Contains(e.topic[t], id) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// helpWords ask whether a treatment helps or is offered for a subject.
+var helpWords = wordSet(`help helps helped helping work works worked working worth treat treats treated treating treatment treatments
+fix fixes prevent relieve relax stop option options offer offers offered available get use provide provides
+ayuda ayudan ayudar ayude sirve sirven servir funciona funcionan trata tratan tratamiento hacen ofrecen
+legit relief effective results alivio efectivo`)
+
+// helpForm reports the question "does it help / do you offer it for
+// <topic>": a help word, or "botox|it for <something>".
+func helpForm(toks []nlu.Token) bool {
+	for i, t := range toks {
+		if helpWords[t.Raw] || helpWords[t.Stem] {
+			return true
+		}
+		// "the same way as", not "the same day as" (scheduling).
+		if compare[t.Raw] && !(i+1 < len(toks) && sameWhen[toks[i+1].Raw]) {
+			return true
+		}
+		if (t.Raw == "do" || t.Raw == "inject" || t.Raw == "injections") && i > 0 && (doers[toks[i-1].Raw] || toks[i-1].Stem == "botox" || toks[i-1].Raw == "it") {
+			return true // "do you guys do it for", "can u do botox"
+		}
+		if (t.Raw == "for" || t.Raw == "para" || t.Raw == "pa") && i > 0 && (toks[i-1].Stem == "botox" || forWhat[toks[i-1].Raw]) {
+			return true
+		}
+	}
+	return false
+}
+
+var sameWhen = wordSet(`day days time visit appointment appt dia vez cita`)
+
+var doers = wordSet(`you u guys they ya yall flsps clinic office practice ashley`)
+
+// forWhat before "for" ask what a treatment is for ("is that for cosmetic
+// botox", "botox for my jaw").
+var forWhat = wordSet(`it that this injections injection shots shot one ones`)
+
+// compare words ask how two uses of botox differ, which the topic entries
+// (cosmetic, pain relief) answer.
+var compare = wordSet(`same different difference instead vs versus`)
+
+// otherHow follow "how" in questions of another type (duration, cost).
+var otherHow = wordSet(`long much many often soon far`)
+
+// topicAsksOther reports a message that, though it names a topic, ranks
+// ("whats the best migraine medication", "worse") or asks how long, how
+// much or how often ("how long until the migraine botox works").
+func topicAsksOther(toks []nlu.Token) bool {
+	last := toks[len(toks)-1].Sentence
+	short := 0
+	for _, t := range toks {
+		if t.Sentence == last {
+			short++
+		}
+	}
+	for i, t := range toks {
+		// "Best, Sam" / "Best regards" signs off, it does not rank.
+		if evaluative[t.Raw] && !(last > 0 && t.Sentence == last && short <= 3) {
+			return true
+		}
+		if (t.Raw == "how" || t.Raw == "como") && i+1 < len(toks) && otherHow[toks[i+1].Raw] {
+			return true
+		}
+		// "which pill works": a choice among options; "which kinds of
+		// pain" asks what the treatment is for.
+		if (t.Raw == "which" || t.Raw == "cual") && (i+1 == len(toks) || !kinds[toks[i+1].Raw]) {
+			return true
+		}
+	}
+	return false
+}
+
+// evaluative words ask to compare or rank, which no entry answers.
+var evaluative = wordSet(`best better worse worst wors cheapest cheaper strongest stronger fastest quickest easiest top mejor peor`)
+
+var kinds = wordSet(`kind kinds type types sort sorts tipo tipos`)
+
+// substantive reports a message sharing with the entry a word that is not
+// an everyday word, or made up wholly of the entry's words ("what does it
+// feel like"): "see you tomorrow" shares only "see" with "who will i see".
+func (e *Engine) substantive(ts []string, id string) bool {
+	all := true
+	for _, t := range ts {
+		has := e.ix.LabelHas(id, t)
+		if has && !nlu.IsCommon(t) {
+			return true
+		}
+		all = all && (has || nlu.IsNumberish(t))
+	}
+	return all
+}
+
+// topical reports a message that names one of the entry's own topics.
+func (e *Engine) topical(ts []string, id string) bool {
+	for _, t := range ts {
+		if slices.Contains(e.topic[t], id) {
+			return true
+		}
+	}
+	return false
+}
+
+// confidence combines how much of the message the best document explains,
+// how much of that document the message covers, and the margin to the
+// runner-up label, into [0,1].
+//
+// When the best entry won on a question-type cue, other entries' topic
+// words ("how often is migraine botox repeated") weigh only topicWeight:
+// they say what the question is about, not what it asks.
+func (e *Engine) confidence(terms []string, h nlu.Hit, cued bool) float64 {
+	qcov, dcov := e.coverage(terms, h, cued)
+	if qcov == 0 {
+		return 0
+	}
+	margin := 1.0
+	if h.Second != "" && h.Score > 0 {
+		margin = (h.Score - h.Score2) / h.Score
+	}
+	c := (qcovWeight*qcov + (1-qcovWeight)*dcov) * math.Min(1, marginFloor+marginSlope*margin)
+	return math.Max(0, math.Min(1, c))
+}
+
+// coverage is the share of the message's content weight that the best
+// document explains (qcov) and the share of that document the message
+// covers (dcov).
+func (e *Engine) coverage(terms []string, h nlu.Hit, cued bool) (qcov, dcov float64) {
+	if h.Label == "" || h.Score <= 0 {
+		return 0, 0
+	}
+	var qmass float64
+	for i, t := range terms {
+		if slices.Contains(terms[:i], t) {
+			continue
+		}
+		switch {
+		case cued && e.ix.Has(t) && len(e.topic[t]) > 0 && !slices.Contains(e.topic[t], h.Label):
+			qmass += topicWeight * e.ix.IDF(t)
+		case e.ix.Has(t):
+			qmass += e.ix.IDF(t)
+		case nlu.IsNumberish(t):
+		case nlu.IsCommon(t):
+			qmass += commonWeight * e.ix.MaxIDF()
+		default:
+			qmass += unknownWeight * e.ix.MaxIDF()
+		}
+	}
+	if qmass == 0 {
+		return 0, 0
+	}
+	qcov = h.Matched / qmass
+	if h.DocMass > 0 {
+		dcov = h.Matched / h.DocMass
+	}
+	return qcov, dcov
+}
