@@ -57,7 +57,7 @@ func (e *Engine) learned(toks []nlu.Token) (id string, conf float64, why string,
 	if !e.plain[r.Label] {
 		bar = learnedHinted
 	}
-	if r.Score < bar || r.Score-r.Score2 < learnedMargin {
+	if r.Score < bar || r.Score-r.Score2 < learnedMargin || r.Content <= learnedContent*r.Score {
 		return "", 0, "", false
 	}
 	e.model.Explain(toks, &r, 4)

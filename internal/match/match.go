@@ -68,6 +68,7 @@ type Model struct {
 	feat     map[uint64]int32
 	names    []string // feature id → readable form, for explanations
 	group    []uint8
+	content  []bool // the feature comes from a word that is not a stopword
 	idf      []float32
 	maxIDF   [numGroups]float32
 	docPost  [][]posting // feature → documents that hold it
@@ -116,6 +117,7 @@ func Train(docs []Doc) *Model {
 				m.feat[fs[i].h] = id
 				m.names = append(m.names, fs[i].name(d.Tokens))
 				m.group = append(m.group, fs[i].g)
+				m.content = append(m.content, fs[i].isContent(d.Tokens))
 				labelsOf = append(labelsOf, nil)
 			}
 			fs[i].id = id
@@ -171,7 +173,7 @@ func Train(docs []Doc) *Model {
 	}
 	m.refine(vecs)
 	m.pool.New = func() any {
-		return &scratch{doc: make([]float32, len(m.docLabel)), best: make([]float32, len(m.labels)), bestDoc: make([]int32, len(m.labels)), cen: make([]float32, len(m.labels))}
+		return &scratch{doc: make([]float32, len(m.docLabel)), best: make([]float32, len(m.labels)), bestDoc: make([]int32, len(m.labels)), cen: make([]float32, len(m.labels)), cont: make([]float32, len(m.labels))}
 	}
 	return m
 }
@@ -257,6 +259,18 @@ type rawFeat struct {
 	n     uint8
 }
 
+// isContent reports a feature that a content word (not a stopword) takes
+// part in: character n-grams and sound keys always do.
+func (f rawFeat) isContent(toks []nlu.Token) bool {
+	if f.g == groupChar {
+		return true
+	}
+	if !nlu.IsStopword(toks[f.tok].Raw) {
+		return true
+	}
+	return f.bi && !nlu.IsStopword(toks[int(f.tok)+1].Raw)
+}
+
 // name is a feature's readable form: "stem", "stem stem" or 'gram'.
 func (f rawFeat) name(toks []nlu.Token) string {
 	t := toks[f.tok]
@@ -331,6 +345,9 @@ type Result struct {
 	Score2 float64
 	// Neighbour is the phrasing of Label nearest to the message, NN its
 	// cosine; Features are the shared features that weigh most.
+	// Content is the part of the centroid's score that content words
+	// give: a message that shares only "what is the" has none.
+	Content   float64
 	Neighbour string
 	NN        float64
 	Features  []string
@@ -343,6 +360,7 @@ type scratch struct {
 	best    []float32
 	bestDoc []int32
 	cen     []float32
+	cont    []float32 // the part of cen that content features give
 	labels  []int32
 	fs      []rawFeat
 }
@@ -375,6 +393,9 @@ func (m *Model) Score(toks []nlu.Token) Result {
 				s.labels = append(s.labels, p.id)
 			}
 			s.cen[p.id] += f.w * p.w
+			if m.content[f.id] {
+				s.cont[p.id] += f.w * p.w
+			}
 		}
 	}
 	for _, d := range s.touched {
@@ -399,6 +420,7 @@ func (m *Model) Score(toks []nlu.Token) Result {
 	}
 	if best >= 0 {
 		r.Label, r.Score = m.labels[best], score(best)
+		r.Content = float64(s.cont[best])
 		r.NN = float64(s.best[best])
 		r.doc = -1
 		if s.best[best] > 0 {
@@ -412,7 +434,7 @@ func (m *Model) Score(toks []nlu.Token) Result {
 		s.doc[d] = 0
 	}
 	for _, l := range s.labels {
-		s.best[l], s.bestDoc[l], s.cen[l] = 0, 0, 0
+		s.best[l], s.bestDoc[l], s.cen[l], s.cont[l] = 0, 0, 0, 0
 	}
 	s.touched, s.labels = s.touched[:0], s.labels[:0]
 	return r
