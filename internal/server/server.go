@@ -136,7 +136,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		CanSend: func() bool { return s.sender != nil }, Wake: s.wake, Now: now,
 		RepliesFile: filepath.Join(cfg.FAQDir, "staff", "replies.yaml"),
 		Report:      s.report,
-		Changes: st.SubscribeChanges,
+		Changes:     st.SubscribeChanges,
 	})
 
 	s.worker.OnChange = s.console.Notify

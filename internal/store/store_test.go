@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flsps/faqbot/internal/testclock"
 	"github.com/flsps/faqbot/internal/pgtest"
+	"github.com/flsps/faqbot/internal/testclock"
 )
 
 // t0 is when every store test happens: the store's clock stands still there
