@@ -343,7 +343,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		}
 	}
 
-	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4 || thanks[an.Tokens[0].Raw]) {
+	if e.isSmalltalk(an) && (conf < 0.8 || len(an.Tokens) <= 4 || thanks[an.Tokens[0].Raw] || thanksStory(an)) {
 		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "smalltalk")
 	}
 
@@ -408,22 +408,66 @@ var greetings = wordSet(`hi hello hey hola helo hello buenas oye`)
 // topic words it repeats.
 // wishVerbs follow "que" in a Spanish good wish ("que tenga buen día",
 // "que le vaya bien").
-var wishVerbs = wordSet(`tenga tengan tengas pase pasen pases le les te este esten`)
+var wishVerbs = wordSet(`tenga tengan tengas pase pasen pases le les te este esten dios`)
 
 var thanks = wordSet(`thanks thank thx ty appreciate gracias`)
+
+// asksWords make a message without a question mark ask all the same
+// ("just wondering if it helps", "tell me about", "quiero saber").
+var asksWords = wordSet(`wondering wonder curious tell explain question questions ask asking saber pregunta preguntas duda dudas`)
+
+// auxiliaries ask only when they open a clause ("can it help", not "i can
+// finally chew again"; "is it safe", not "that is all").
+var auxiliaries = wordSet(`can could does do is are will should would`)
+
+// asks reports a message that asks something without a question mark: a
+// question word (an English auxiliary only at the start of its clause; "que"
+// not in a Spanish good wish) or a word of asking ("wondering", "tell me").
+func asks(toks []nlu.Token) bool {
+	for i, t := range toks {
+		switch {
+		case asksWords[t.Raw]:
+			return true
+		case auxiliaries[t.Raw]:
+			if i == 0 || toks[i-1].Clause != t.Clause {
+				return true
+			}
+		case t.Raw == "que" && i+1 < len(toks) && wishVerbs[toks[i+1].Raw]:
+		case questionWords[t.Raw]:
+			return true
+		}
+	}
+	return false
+}
+
+// thanksStory reports a thank-you that tells how things went ("my
+// migraines are so much better since the botox, just wanted to say thank
+// you"): a thanks word, no question mark and nothing that asks. Such a
+// message is smalltalk however long the story before it.
+func thanksStory(an nlu.Analysis) bool {
+	if an.Text.Question {
+		return false
+	}
+	if asks(an.Tokens) {
+		return false
+	}
+	for _, t := range an.Tokens {
+		if thanks[t.Raw] {
+			return true
+		}
+	}
+	return false
+}
 
 func (e *Engine) isSmalltalk(an nlu.Analysis) bool {
 	// "hello?" / "hola?": a lone greeting with a question mark checks
 	// whether anyone is there; it asks nothing else.
 	greetingOnly := len(an.Tokens) == 1 && greetings[an.Tokens[0].Raw]
-	if an.Text.Question && !greetingOnly || len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw] {
+	if an.Text.Question && !greetingOnly || !thanksStory(an) && (len(an.Tokens) > 14 || len(an.Tokens) > 8 && !thanks[an.Tokens[0].Raw]) {
 		return false
 	}
-	for i, t := range an.Tokens {
-		// "que tenga buen día" wishes, it does not ask.
-		if questionWords[t.Raw] && !(t.Raw == "que" && i+1 < len(an.Tokens) && wishVerbs[an.Tokens[i+1].Raw]) {
-			return false
-		}
+	if asks(an.Tokens) {
+		return false
 	}
 	for i := range e.smalltalk {
 		if e.smalltalk[i].Find(an.Tokens, false) >= 0 {

@@ -308,3 +308,15 @@ func TestSound(t *testing.T) {
 		t.Errorf("Sound(sorry) = Sound(safe) = %q", Sound("safe"))
 	}
 }
+
+func TestUnstretch(t *testing.T) {
+	for in, want := range map[string]string{
+		"heyyy": "hey", "sooo": "so", "pleaseee": "please", "graciasss": "gracias", "holaaaa": "hola",
+		"coool": "cool", "gooood": "good", "siii": "si", "yesss": "yes", "1000": "1000", "soon": "soon",
+		"thankkkks": "thanks",
+	} {
+		if got := unstretch(in); got != want {
+			t.Errorf("unstretch(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

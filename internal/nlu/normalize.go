@@ -76,7 +76,7 @@ func Normalize(s string) Text {
 	var buf [4]byte
 	flush := func() {
 		if len(cur) > 0 {
-			t.Words = append(t.Words, Word{W: string(cur), Clause: clause, Sentence: sentence})
+			t.Words = append(t.Words, Word{W: unstretch(string(cur)), Clause: clause, Sentence: sentence})
 			cur = cur[:0]
 		}
 	}
@@ -146,6 +146,46 @@ func Normalize(s string) Text {
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// unstretch undoes letters held for emphasis ("heyyy", "sooo", "pleaseee",
+// "graciasss", "coool"): a run of three or more of one letter becomes one
+// letter at the end of the word or for a letter that English and Spanish
+// never double (y, h, i, u, a, w, j, k, q, v, x), and two letters inside the
+// word otherwise ("gooood" → "good"). Digits are left alone ("1000").
+func unstretch(w string) string {
+	run, stretched := 1, false
+	for i := 1; i < len(w); i++ {
+		if w[i] == w[i-1] && w[i] >= 'a' && w[i] <= 'z' {
+			run++
+			if run == 3 {
+				stretched = true
+				break
+			}
+		} else {
+			run = 1
+		}
+	}
+	if !stretched {
+		return w
+	}
+	var b strings.Builder
+	for i := 0; i < len(w); {
+		j := i
+		for j < len(w) && w[j] == w[i] {
+			j++
+		}
+		n := j - i
+		if n >= 3 && w[i] >= 'a' && w[i] <= 'z' {
+			n = 2
+			if j == len(w) || strings.IndexByte("yhiuawjkqvx", w[i]) >= 0 {
+				n = 1
+			}
+		}
+		b.WriteString(w[i : i+n])
+		i = j
+	}
+	return b.String()
+}
 
 func isEmoji(r rune) bool {
 	switch {
