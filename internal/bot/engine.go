@@ -361,7 +361,10 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if d, ok := e.nearestExample(text, lang, c); ok {
 			return d
 		}
-		if id, lc, why, ok := e.learned(an.Tokens); ok {
+		// The learned matcher does not bring back a topic entry for a
+		// message that asks something topics do not answer (how long,
+		// which, where, the best...): the readings above turned it down.
+		if id, lc, why, ok := e.learned(an.Tokens); ok && !(e.hasTopics[id] && topicAsksOther(an.Tokens)) {
 			return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
 		}
 		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")

@@ -67,7 +67,7 @@ var (
 	baseline = wordSet(`only solo solamente nomas unicamente merely just`)
 	switches = wordSet(`or o but pero also tambien too`)
 	// baselineBefore may precede a baseline word: "or only", "was only".
-	baselineBefore = wordSet(`or o not is was are were its es era y`)
+	baselineBefore = wordSet(`or o not is was are were its it es era y`)
 )
 
 // baselineWords marks the topic words (entries' topics) that follow a

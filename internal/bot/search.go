@@ -217,6 +217,11 @@ func topicAsksOther(toks []nlu.Token) bool {
 		if evaluative[t.Raw] && !(last > 0 && t.Sentence == last && short <= 3) {
 			return true
 		}
+		// "where do they inject it for migraines": a place, which the topic
+		// entries do not give.
+		if t.Raw == "where" || t.Raw == "donde" {
+			return true
+		}
 		if (t.Raw == "how" || t.Raw == "como") && i+1 < len(toks) && otherHow[toks[i+1].Raw] {
 			return true
 		}
