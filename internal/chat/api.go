@@ -107,9 +107,11 @@ func (c *Chat) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Staff can only follow up with a patient who may leave the page if
 	// they have a number: ask when the patient wants a booking or a person,
-	// or was told staff will follow up on a question.
+	// was told staff will follow up on a question, or reported an
+	// emergency (after the 911 advice, so the urgent escalation has a number
+	// staff can call).
 	switch d.Intent {
-	case bot.IntentBooking, bot.IntentHuman, bot.IntentUnknown:
+	case bot.IntentBooking, bot.IntentHuman, bot.IntentUnknown, bot.IntentEmergency:
 		resp.AskContact = out.Conversation == nil || out.Conversation.TextConsentAt == nil
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -198,8 +198,8 @@ func TestEmergencyEscalatesEvenWhenLimited(t *testing.T) {
 		t.Fatalf("over the limit: %d %+v", resp.StatusCode, lim)
 	}
 	em := e.send(r.Session, "i cant breathe after my botox shot")
-	if em.Intent != "emergency" || !strings.Contains(em.Reply, "911") || !em.Escalated {
-		t.Fatalf("emergency: %+v", em)
+	if em.Intent != "emergency" || !strings.Contains(em.Reply, "911") || !em.Escalated || !em.AskContact {
+		t.Fatalf("emergency (911, urgent escalation, and the form so staff can call): %+v", em)
 	}
 	open, _ := e.st.Escalations(context.Background(), store.EscalationFilter{Status: []string{store.EscOpen}})
 	if len(open) != 1 || open[0].Priority != store.PriorityUrgent || open[0].Channel != store.ChannelWeb {
