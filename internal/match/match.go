@@ -143,33 +143,40 @@ func Train(docs []Doc) *Model {
 	}
 	m.docPost = make([][]posting, len(m.names))
 	m.cenPost = make([][]posting, len(m.names))
-	centroids := make([]map[int32]float64, len(m.labels))
-	for i := range centroids {
-		centroids[i] = map[int32]float64{}
-	}
 	vecs := make([][]weighted, len(raws))
+	byLabel := make([][]int32, len(m.labels))
 	for d, rd := range raws {
 		vec := m.weigh(rd.fs)
 		vecs[d] = vec
+		byLabel[rd.label] = append(byLabel[rd.label], int32(d))
 		for _, f := range vec {
 			m.docPost[f.id] = append(m.docPost[f.id], posting{int32(d), f.w})
-			centroids[rd.label][f.id] += float64(f.w)
 		}
 	}
-	for l, c := range centroids {
+	// Each label's centroid is summed in a dense array over the features,
+	// its phrasings in their order, and posted in feature order.
+	sum := make([]float64, len(m.names))
+	var ids []int32
+	for l, docs := range byLabel {
+		for _, d := range docs {
+			for _, f := range vecs[d] {
+				if sum[f.id] == 0 {
+					ids = append(ids, f.id)
+				}
+				sum[f.id] += float64(f.w)
+			}
+		}
 		var norm float64
-		for _, w := range c {
-			norm += w * w
+		for _, id := range ids {
+			norm += sum[id] * sum[id]
 		}
 		norm = math.Sqrt(norm)
-		ids := make([]int32, 0, len(c))
-		for id := range c {
-			ids = append(ids, id)
-		}
 		slices.Sort(ids) // deterministic posting order
 		for _, id := range ids {
-			m.cenPost[id] = append(m.cenPost[id], posting{int32(l), float32(c[id] / norm)})
+			m.cenPost[id] = append(m.cenPost[id], posting{int32(l), float32(sum[id] / norm)})
+			sum[id] = 0
 		}
+		ids = ids[:0]
 	}
 	m.refine(vecs)
 	m.pool.New = func() any {
@@ -191,8 +198,9 @@ var (
 
 // refine corrects the centroids on the training phrasings (see Epochs).
 func (m *Model) refine(vecs [][]weighted) {
+	// Scores are dense over the labels: scanning every label once per
+	// phrasing costs less than tracking which ones a posting touched.
 	score := make([]float32, len(m.labels))
-	var touched []int32
 	upd := func(f weighted, l int32, dw float32) {
 		ps := m.cenPost[f.id]
 		for i := range ps {
@@ -217,16 +225,16 @@ func (m *Model) refine(vecs [][]weighted) {
 			gold := m.docLabel[d]
 			for _, f := range vec {
 				for _, p := range m.cenPost[f.id] {
-					if score[p.id] == 0 {
-						touched = append(touched, p.id)
-					}
 					score[p.id] += f.w * p.w
 				}
 			}
+			// The wrong label is the best-scoring other label that a
+			// posting reached (a zero score may be a cancellation, as
+			// before; an untouched label stays at exactly zero).
 			wrong := int32(-1)
-			for _, l := range touched {
-				if l != gold && (wrong < 0 || score[l] > score[wrong]) {
-					wrong = l
+			for l, v := range score {
+				if int32(l) != gold && v != 0 && (wrong < 0 || v > score[wrong]) {
+					wrong = int32(l)
 				}
 			}
 			if wrong >= 0 && score[gold]-score[wrong] < RefMargin*RefKeep {
@@ -238,10 +246,7 @@ func (m *Model) refine(vecs [][]weighted) {
 					upd(f, wrong, -rate*f.w)
 				}
 			}
-			for _, l := range touched {
-				score[l] = 0
-			}
-			touched = touched[:0]
+			clear(score)
 		}
 		active = next
 	}
