@@ -74,7 +74,7 @@ func TestCalibrate(t *testing.T) {
 		gw   float64
 		rm   float32
 		rate float32
-	}{{10, 2, 0.7, 0.3, 0.1}, {10, 1.5, 0.7, 0.3, 0.2}, {10, 2, 0.7, 0.25, 0.2}, {10, 2, 0.7, 0.4, 0.2}, {10, 2, 0.8, 0.3, 0.2}} {
+	}{{10, 2, 0.8, 0.25, 0.2}, {10, 2, 0.75, 0.25, 0.2}, {14, 2, 0.7, 0.25, 0.2}} {
 		match.Epochs, match.RefKeep, match.RefMargin, match.RefRate = cfg.ep, cfg.keep, cfg.rm, cfg.rate
 		match.GroupWeight = [2]float64{cfg.gw, 1 - cfg.gw}
 		t0 := time.Now()
