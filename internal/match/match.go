@@ -61,6 +61,14 @@ var (
 	// NNShare is the weight of a label's nearest phrasing in its score;
 	// the rest is its refined centroid's.
 	NNShare = 0.0
+	// IDFPow flattens the label-frequency weights (idf^IDFPow): a word
+	// several entries share still says something. TestCalibrate on CLINC150
+	// val (top-1; best in-scope with out-of-scope recall >= 0.60; load):
+	// 1.5 → 0.889, 0.882 / 0.64; 1 → 0.902, 0.896 / 0.64, ~0.8 s; 0.7 →
+	// 0.910, 0.904 / 0.64; 0.5 → 0.915, 0.908 / 0.62, ~1.1 s (more
+	// features clear MinIDFShare; pruning as much as before, share 0.39,
+	// gives back the gain: 0.906).
+	IDFPow = 0.5
 )
 
 // Model is a trained matcher. It is read-only after Train and safe for
@@ -137,11 +145,11 @@ func Train(docs []Doc) *Model {
 	}
 	// Weights are computed over labels, not phrasings: a feature that every
 	// phrasing of one entry has is a strong sign of it, one that many
-	// entries share a weak one.
+	// entries share a weaker one (flattened by IDFPow).
 	n := float64(len(m.labels))
 	m.idf = make([]float32, len(m.names))
 	for id, ls := range labelsOf {
-		m.idf[id] = float32(math.Log((n + 1) / float64(len(ls))))
+		m.idf[id] = float32(math.Pow(math.Log((n+1)/float64(len(ls))), IDFPow))
 		g := m.group[id]
 		m.maxIDF[g] = max(m.maxIDF[g], m.idf[id])
 	}
