@@ -46,8 +46,9 @@ func (e *Engine) train() *match.Model {
 
 // learned is the last reading of stage 6: the learned matcher's best entry,
 // when its score and its margin over the runner-up clear learnedMin and
-// learnedMargin (gate.go). why names the nearest phrasing and the shared
-// features that decided.
+// learnedMargin (gate.go) and content words give part of its score (or the
+// message is nearly one of its phrasings: learnedNear). why names the
+// nearest phrasing and the shared features that decided.
 func (e *Engine) learned(toks []nlu.Token) (id string, conf float64, why string, ok bool) {
 	r := e.model.Score(toks)
 	if r.Label == "" || strings.HasPrefix(r.Label, intentPrefix) || e.entries[r.Label] == nil {
@@ -57,7 +58,7 @@ func (e *Engine) learned(toks []nlu.Token) (id string, conf float64, why string,
 	if !e.plain[r.Label] {
 		bar = learnedHinted
 	}
-	if r.Score < bar || r.Score-r.Score2 < learnedMargin || r.Content <= learnedContent*r.Score {
+	if r.Score < bar || r.Score-r.Score2 < learnedMargin || r.Content <= learnedContent*r.Score && r.NN < learnedNear {
 		return "", 0, "", false
 	}
 	e.model.Explain(toks, &r, 4)

@@ -49,3 +49,25 @@ func TestLearnedAnswerSaysWhichNeighbourDecided(t *testing.T) {
 		t.Errorf("Decide = %s %q, want pets with a rule naming the nearest phrasing and shared features", d.FAQID, d.Rule)
 	}
 }
+
+// TestLearnedNearPhrasingNeedsNoContentWord: a message that is nearly one
+// of an entry's own phrasings is answered even when all its words are
+// stopwords (learnedNear); a message that merely shares stopwords is not.
+func TestLearnedNearPhrasingNeedsNoContentWord(t *testing.T) {
+	set := plainSet()
+	set.Entries = append(set.Entries, &faq.Entry{ID: "origin", Text: faq.Text{Question: "Where are you from?", Alternates: []string{"where do you come from", "where are you based"}, Answer: "[origin]"}})
+	e := NewEngine(set)
+	for text, want := range map[string]string{
+		"so where are you from":            "faq:origin",
+		"what is the capital of australia": "unknown",
+	} {
+		d := e.Decide(text, Context{})
+		got := string(d.Intent)
+		if d.Intent == IntentFAQ {
+			got = "faq:" + d.FAQID
+		}
+		if got != want {
+			t.Errorf("Decide(%q) = %s (%.2f, %s), want %s", text, got, d.Confidence, d.Rule, want)
+		}
+	}
+}
