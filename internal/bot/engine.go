@@ -443,10 +443,10 @@ func asks(toks []nlu.Token) bool {
 	return false
 }
 
-// thanksStory reports a thank-you that tells how things went ("my
-// migraines are so much better since the botox, just wanted to say thank
-// you"): a thanks word, no question mark and nothing that asks. Such a
-// message is smalltalk however long the story before it.
+// thanksStory reports a thank-you that tells how things went ("the jaw
+// pain has eased a lot since my injections, thanks to all of you"): a
+// thanks word, no question mark and nothing that asks. Such a message is
+// smalltalk however long the story before it.
 func thanksStory(an nlu.Analysis) bool {
 	if an.Text.Question {
 		return false

@@ -117,7 +117,7 @@ func TestFailingModelGivesTheCuratedAnswerInTime(t *testing.T) {
 
 func TestEmergencyAndOptedOutNeverReachTheModel(t *testing.T) {
 	e, llm := startLLM(t, llmtest.Reply("Please take a deep breath, it lasts 3 to 6 months."))
-	_, reply := e.sms("+15615550145", "i cant breathe right after my shots")
+	_, reply := e.sms("+15615550145", "right after the injections i cant breathe")
 	if !strings.Contains(reply, "911") {
 		t.Fatalf("%q", reply)
 	}

@@ -303,7 +303,7 @@ func TestRestartBetweenAckAndAlertStillAlerts(t *testing.T) {
 
 func TestEmergencyIsUrgent(t *testing.T) {
 	e := start(t, "")
-	_, reply := e.sms("+15615550148", "HELP i cant breathe right after my shots")
+	_, reply := e.sms("+15615550148", "HELP right after the injections i cant breathe")
 	if !strings.Contains(reply, "911") {
 		t.Fatalf("%q", reply)
 	}
