@@ -6,15 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/flsps/faqbot/internal/config"
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/insight"
-	"github.com/flsps/faqbot/internal/store"
 )
 
 func init() {
@@ -34,14 +31,13 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	}
 	fs := flag.NewFlagSet("report unanswered", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	setting := func(env *Env, key, def string) string {
-		if v := env.Getenv(key); v != "" {
-			return v
-		}
-		return def
+	// --data-dir, --database-url and --faq (for the nearest entries) follow
+	// the settings, as every command's do.
+	cfg, cfgErr := config.Bind(fs, env.Getenv, "data-dir", "database-url", "faq")
+	if cfgErr != nil {
+		fmt.Fprintln(env.Stderr, "faqbot report:", cfgErr)
+		return 2
 	}
-	dataDir := fs.String("data-dir", setting(env, "FAQBOT_DATA_DIR", "./data"), "data directory (env FAQBOT_DATA_DIR)")
-	faqDir := fs.String("faq", setting(env, "FAQBOT_FAQ_DIR", "./faq"), "FAQ directory, for the nearest entries (env FAQBOT_FAQ_DIR)")
 	since := fs.String("since", "30d", "the period: this long before --until (e.g. 30d, 12h)")
 	until := fs.String("until", "", "end of the period, 2006-01-02 (midnight, clinic time) or RFC 3339 (default now)")
 	low := fs.Float64("low-confidence", insight.DefaultLowConfidence, "FAQ answers below this confidence count as unanswered")
@@ -71,7 +67,7 @@ entry" (only if the clinic's page answers it).`)
 		fmt.Fprintf(env.Stderr, "faqbot report: --since: want a duration like 30d or 12h, got %q\n", *since)
 		return 2
 	}
-	set, err := faq.Load(*faqDir)
+	set, err := faq.Load(cfg.FAQDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "faqbot report: load FAQ: %v\n", err)
 		return 1
@@ -85,11 +81,7 @@ entry" (only if the clinic's page answers it).`)
 		}
 	}
 	// A report only reads: no database is an error, not a new empty one.
-	if _, err := os.Stat(filepath.Join(*dataDir, store.DBFile)); err != nil {
-		fmt.Fprintf(env.Stderr, "faqbot report: no database at %s (FAQBOT_DATA_DIR)\n", filepath.Join(*dataDir, store.DBFile))
-		return 1
-	}
-	st, err := store.OpenDataDir(ctx, *dataDir)
+	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "faqbot report:", err)
 		return 1

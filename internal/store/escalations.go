@@ -18,15 +18,21 @@ const escalationSelect = `SELECT e.id, e.conversation_id, e.message_id, e.kind, 
 // urgentFirst orders escalations urgent first, then oldest first.
 const urgentFirst = ` ORDER BY CASE e.priority WHEN 'urgent' THEN 0 ELSE 1 END, e.created_at, e.id`
 
-func scanEscalation(sc scanner) (*Escalation, error) {
+// scanEscalation reads a row of escalationSelect.
+func scanEscalation(sc scanner) (*Escalation, error) { return scanEscalationWith(sc) }
+
+// scanEscalationWith reads a row of escalationSelect followed by the
+// columns a query adds after it (the inbox's activity) into extra.
+func scanEscalationWith(sc scanner, extra ...any) (*Escalation, error) {
 	var (
 		e                                   Escalation
 		msgID, claimedBy, claimedAt, resolv sql.NullInt64
 		created, updated                    int64
 	)
-	if err := sc.Scan(&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
+	dest := append([]any{&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
 		&claimedBy, &e.ClaimedByName, &claimedAt, &resolv, &e.Outcome, &created, &updated,
-		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody, &e.ContactPhone); err != nil {
+		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody, &e.ContactPhone}, extra...)
+	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	e.MessageID = idPtr(msgID)

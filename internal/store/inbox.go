@@ -168,24 +168,14 @@ func (s *SQL) Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, int, error)
 
 func scanInboxItem(sc scanner) (*InboxItem, error) {
 	var (
-		it                           InboxItem
-		msgID, claimedBy, claimedAt  sql.NullInt64
-		resolv, lastIn, lastSt, seen sql.NullInt64
-		created, updated             int64
+		it                   InboxItem
+		lastIn, lastSt, seen sql.NullInt64
 	)
-	e := &it.Escalation
-	if err := sc.Scan(&e.ID, &e.ConversationID, &msgID, &e.Kind, &e.Priority, &e.Status,
-		&claimedBy, &e.ClaimedByName, &claimedAt, &resolv, &e.Outcome, &created, &updated,
-		&e.Channel, &e.Address, &e.PatientName, &e.MessageBody, &e.ContactPhone,
-		&it.NewMessages, &lastIn, &lastSt, &seen, &it.LastInboundBody); err != nil {
+	e, err := scanEscalationWith(sc, &it.NewMessages, &lastIn, &lastSt, &seen, &it.LastInboundBody)
+	if err != nil {
 		return nil, err
 	}
-	e.MessageID = idPtr(msgID)
-	e.ClaimedBy = idPtr(claimedBy)
-	e.ClaimedAt = timePtr(claimedAt)
-	e.ResolvedAt = timePtr(resolv)
-	e.CreatedAt = fromMS(created)
-	e.UpdatedAt = fromMS(updated)
+	it.Escalation = *e
 	it.LastInboundAt = timePtr(lastIn)
 	it.LastStaffAt = timePtr(lastSt)
 	it.SeenAt = timePtr(seen)
