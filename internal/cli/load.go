@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -131,6 +132,7 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 	warm := fs.Duration("warmup", time.Second, "not counted at the start of each run")
 	reqs := fs.Int("requests", 0, "stop after this many requests (0 = run for --duration)")
 	per := fs.Int("per-patient", 4, "messages each patient sends at once (consecutive requests share a number)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the faqbot run (servers started here and the load) to this file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -216,7 +218,20 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 	default:
 		name += ", SQLite)"
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fail("--cpuprofile: %v", unwrapOp(err))
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail("--cpuprofile: %v", err)
+		}
+	}
 	res := runLoadPhase(ctx, name, urls, o)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	printLoad(out, res)
 	if bareRes != nil && bareRes.n > 0 && o.rate == 0 {
 		fmt.Fprintf(out, "ratio: %.3f× the bare handler's throughput\n", res.throughput()/bareRes.throughput())
