@@ -10,12 +10,12 @@ import (
 
 // groupCommit batches write transactions on SQLite (group commit): while
 // the one writer connection is busy, the transactions that queue up behind
-// it run together in the next transaction, each inside its own savepoint
-// (so one failing rolls back only itself), and are committed once. Every
+// it run together in the next transaction and are committed once. Every
 // caller still returns only after its writes are committed: a webhook is
 // answered only once its message is durable. Beginning, committing and
 // writing the WAL frames of shared pages are paid once per batch instead of
-// once per message.
+// once per message. A batch runs without a savepoint each; if one of its
+// writes fails, the batch is rolled back and each runs again alone.
 type groupCommit struct {
 	reqs chan *groupReq
 	done chan struct{}
@@ -28,7 +28,6 @@ type groupReq struct {
 	ctx context.Context
 	fn  func(tx *sql.Tx) error
 	err chan error // buffered: the batcher never blocks on a caller that left
-	ok  bool
 }
 
 // groupMax bounds a batch, so one commit never holds many callers' latency.
@@ -99,61 +98,68 @@ func (s *SQL) writeGrouped(ctx context.Context, fn func(tx *sql.Tx) error) error
 
 func (s *SQL) runBatch(batch []*groupReq) {
 	ctx := context.Background()
-	fail := func(err error) {
-		for _, r := range batch {
-			r.err <- err
-		}
-	}
 	s.wc.flush(ctx)
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		fail(fmt.Errorf("store: begin: %w", err))
-		return
-	}
-	errs := make([]error, len(batch))
-	live := 0
-	for i, r := range batch {
+	live := batch[:0:0]
+	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			errs[i] = err
+			r.err <- err // gave up while queued: nothing written
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT grp"); err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("store: savepoint: %w", err))
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Optimistically, the whole batch in one transaction without a
+	// savepoint each (savepoints copy every page they touch to a
+	// sub-journal): almost every exchange succeeds. If one fails, the
+	// transaction is rolled back and each caller's writes run again in a
+	// transaction of their own, so one failure (a Twilio retry's duplicate
+	// SID, a missing outbox row) costs only itself. Every fn is written to
+	// be run again: it resets what it reports at its start.
+	if len(live) > 1 {
+		err := s.runTogether(ctx, live)
+		if err == nil {
+			s.ckpt.committed()
+			s.announce()
+			for _, r := range live {
+				r.err <- nil
+			}
 			return
 		}
+		if !errors.Is(err, errBatchMember) {
+			for _, r := range live {
+				r.err <- err
+			}
+			return
+		}
+	}
+	for _, r := range live {
+		r.err <- s.write(ctx, r.fn)
+	}
+}
+
+// errBatchMember says one of a batch's fns failed (runTogether rolled the
+// batch back; each runs again on its own).
+var errBatchMember = errors.New("store: a batched write failed")
+
+// runTogether runs every fn in one transaction and commits it; any fn's
+// error rolls the whole transaction back and returns errBatchMember.
+func (s *SQL) runTogether(ctx context.Context, batch []*groupReq) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	for _, r := range batch {
 		// Not cancelled mid-statement: an interrupted write would roll back
 		// the whole batch.
 		if err := r.fn(tx); err != nil {
-			errs[i] = err
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO grp"); err != nil {
-				tx.Rollback()
-				fail(fmt.Errorf("store: rollback to savepoint: %w", err))
-				return
-			}
-		} else {
-			r.ok = true
-			live++
-		}
-		if _, err := tx.ExecContext(ctx, "RELEASE grp"); err != nil {
 			tx.Rollback()
-			fail(fmt.Errorf("store: release savepoint: %w", err))
-			return
+			return errBatchMember
 		}
 	}
-	if live == 0 {
-		tx.Rollback()
-	} else if err := tx.Commit(); err != nil {
-		err = fmt.Errorf("store: commit: %w", err)
-		for i, r := range batch {
-			if r.ok {
-				errs[i] = err
-			}
-		}
-	} else {
-		s.announce()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
 	}
-	for i, r := range batch {
-		r.err <- errs[i]
-	}
+	return nil
 }

@@ -47,7 +47,7 @@ func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) (
 	if n <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
+	msgs, err := s.queryMessages(s.keyed(ctx), s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conversationID, n)
 	if err != nil {
 		return nil, err
@@ -286,27 +286,24 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 // escalations. The unique index escalations_one_active backs it up.
 func (s *SQL) escalate(ctx context.Context, tx *sql.Tx, conv *Conversation, in *Message, ex Exchange, at time.Time, res *ExchangeResult) error {
 	q := s.wq(tx)
-	var activeID int64
-	var activePrio string
-	err := q.QueryRowContext(ctx, s.q(`SELECT id, priority FROM escalations
-		WHERE conversation_id = ? AND status IN ('open', 'claimed')
-		ORDER BY CASE priority WHEN 'urgent' THEN 0 ELSE 1 END, id DESC LIMIT 1`), conv.ID).Scan(&activeID, &activePrio)
+	active, err := scanEscalation(q.QueryRowContext(ctx, s.q(escalationSelect+`
+		WHERE e.conversation_id = ? AND e.status IN ('open', 'claimed')
+		ORDER BY CASE e.priority WHEN 'urgent' THEN 0 ELSE 1 END, e.id DESC LIMIT 1`), conv.ID))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return fmt.Errorf("store: find active escalation: %w", err)
-	case activePrio == PriorityUrgent || ex.Escalate.Priority != PriorityUrgent:
+	case active.Priority == PriorityUrgent || ex.Escalate.Priority != PriorityUrgent:
 		// Join: bump it so staff see the thread moved.
 		atMS := ms(at)
 		if _, err := q.ExecContext(ctx, s.q(`UPDATE escalations SET updated_at = ? WHERE id = ? AND updated_at < ?`),
-			atMS, activeID, atMS); err != nil {
+			atMS, active.ID, atMS); err != nil {
 			return fmt.Errorf("store: bump escalation: %w", err)
 		}
-		esc, err := s.escalationBy(ctx, q, `e.id = ?`, activeID)
-		if err != nil {
-			return err
+		if ms(active.UpdatedAt) < atMS {
+			active.UpdatedAt = fromMS(atMS)
 		}
-		res.Joined = esc
+		res.Joined = active
 		return nil
 	}
 	esc := &Escalation{

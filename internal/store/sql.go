@@ -33,8 +33,9 @@ type SQL struct {
 	changes *changeHub
 	// notifyReq asks the PostgreSQL notifier for a NOTIFY (nil on SQLite).
 	notifyReq chan struct{}
-	group     *groupCommit // SQLite: batches RecordExchange (nil = off)
-	url       string       // the PostgreSQL URL ("" on SQLite)
+	group     *groupCommit  // SQLite: batches RecordExchange (nil = off)
+	ckpt      *checkpointer // SQLite: checkpoints off the writer's path (nil = off)
+	url       string        // the PostgreSQL URL ("" on SQLite)
 	// stopListen ends the PostgreSQL LISTEN loop (nil on SQLite).
 	stopListen func()
 }
@@ -105,7 +106,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(2)"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -134,6 +135,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQL, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s.wc, s.rc = newStmtCache(w, true), newStmtCache(r, true)
+	if err := s.startCheckpointer(base); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	s.startGroupCommit()
 	return s, nil
 }
@@ -201,6 +206,7 @@ func (s *SQL) Close() error {
 		s.stopListen()
 	}
 	s.stopGroupCommit()
+	s.ckpt.close()
 	s.changes.close()
 	s.wc.close()
 	s.rc.close()
@@ -211,6 +217,18 @@ func (s *SQL) Close() error {
 		err = e
 	}
 	return err
+}
+
+// keyed is the context for the short reads by key every inbound message
+// makes (its conversation, active escalation, last messages): on SQLite
+// they finish in microseconds, less than it costs to watch ctx (the driver
+// starts a goroutine per statement to interrupt it), so they are not
+// cancelled; on PostgreSQL, across a network, they are.
+func (s *SQL) keyed(ctx context.Context) context.Context {
+	if s.url == "" {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // q rebinds a query for the dialect.
@@ -242,6 +260,7 @@ func (s *SQL) writeTx(ctx context.Context, announce bool, fn func(tx *sql.Tx) er
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.ckpt.committed()
 	if announce {
 		s.announce()
 	}
