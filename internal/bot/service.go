@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -118,26 +117,19 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 		now = s.Now()
 	}
 	e := s.engine.Load()
-	conv, err := s.Store.Conversation(ctx, in.Channel, in.Address)
-	if errors.Is(err, store.ErrNotFound) {
-		conv, err = &store.Conversation{Channel: in.Channel, Address: in.Address}, nil
-	}
+	// What the decision needs of the conversation, in one read: the
+	// escalation staff already have for this patient decides handoff
+	// silence and whether a new escalation is needed; the last messages
+	// tell whether another bot is answering us.
+	state, err := s.Store.InboundState(ctx, in.Channel, in.Address, 2*loopReplies)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("load conversation: %w", err)
 	}
-	afterHours := !e.Clinic().IsOpen(now)
-	// The escalation staff already have for this patient, if any: it
-	// decides handoff silence and whether a new escalation is needed.
-	var active *store.Escalation
-	if conv.ID != 0 {
-		active, err = s.Store.ActiveEscalation(ctx, conv.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			active, err = nil, nil
-		}
-		if err != nil {
-			return Outcome{}, fmt.Errorf("load active escalation: %w", err)
-		}
+	conv, active := state.Conversation, state.Active
+	if conv == nil {
+		conv = &store.Conversation{Channel: in.Channel, Address: in.Address}
 	}
+	afterHours := !e.Clinic().IsOpen(now)
 
 	var d Decision
 	switch {
@@ -187,7 +179,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			out.Reply, out.Silent, escalate = "", SilentHandoff, false
 		} else if s.Limiter != nil && !s.Limiter.Allow(in.Channel+":"+in.Address) {
 			out.Reply, out.Silent, escalate = "", SilentFlood, false
-		} else if s.looping(ctx, conv, now) {
+		} else if looping(state.Recent, now) {
 			out.Reply, out.Silent, escalate = "", SilentLoop, false
 		}
 	}
@@ -271,18 +263,11 @@ func (s *Service) inHandoff(active *store.Escalation, now time.Time) bool {
 	return s.HandoffTimeout <= 0 || now.Before(active.ClaimedAt.Add(s.HandoffTimeout))
 }
 
-// looping reports whether the bot has already replied loopReplies times to
-// this conversation within loopWindow.
-func (s *Service) looping(ctx context.Context, conv *store.Conversation, now time.Time) bool {
-	if conv.ID == 0 {
-		return false
-	}
-	msgs, err := s.Store.RecentMessages(ctx, conv.ID, 2*loopReplies)
-	if err != nil {
-		return false
-	}
+// looping reports whether the bot has already replied loopReplies times
+// within loopWindow among a conversation's recent messages.
+func looping(recent []store.Message, now time.Time) bool {
 	n := 0
-	for _, m := range msgs {
+	for _, m := range recent {
 		if m.Author == store.AuthorBot && m.Direction == store.DirectionOut && now.Sub(m.CreatedAt) < loopWindow {
 			n++
 		}

@@ -85,8 +85,9 @@ func TestCheckpointerKeepsWALShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 400 exchanges one at a time write about 3,000 pages; the log holds
-	// the writer's threshold and one transaction more at most.
-	if max := int64(writerCheckpointPages+100) * (4096 + 24); fi.Size() > max {
+	// about the writer's threshold (a few transactions more while the
+	// checkpointer's run keeps the writer's own checkpoint waiting).
+	if max := int64(writerCheckpointPages*3/2) * (4096 + 24); fi.Size() > max {
 		t.Errorf("WAL is %d bytes after 400 exchanges (want at most %d)", fi.Size(), max)
 	}
 }
