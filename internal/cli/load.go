@@ -180,6 +180,7 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 		if o.token == "" {
 			o.token = randomHex(16)
 		}
+		tuneGC(env.Getenv) // as faqbot serve
 		alerts = startAlertSink()
 		defer alerts.close()
 		stop, us, st, err := startLoadServers(ctx, *replicas, *dbURL, *faqDir, o.token, alerts.url)

