@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -30,6 +31,13 @@ type groupReq struct {
 	err chan error // buffered: the batcher never blocks on a caller that left
 }
 
+// groupYields is how many times the batcher lets other goroutines run
+// before it closes a batch, when the last batch was shared (the server is
+// busy): the webhooks a moment from their write join this commit instead
+// of paying for one of their own (PostgreSQL's commit_delay, without a
+// timer). Idle, a lone message is written at once.
+const groupYields = 2
+
 // groupMax bounds a batch, so one commit never holds many callers' latency.
 const groupMax = 64
 
@@ -38,8 +46,13 @@ func (s *SQL) startGroupCommit() {
 	s.group = g
 	go func() {
 		defer close(g.done)
+		last := 0
 		for first := range g.reqs {
 			batch := []*groupReq{first}
+			yields := 0
+			if last > 1 {
+				yields = groupYields
+			}
 		fill:
 			for len(batch) < groupMax {
 				select {
@@ -49,9 +62,14 @@ func (s *SQL) startGroupCommit() {
 					}
 					batch = append(batch, r)
 				default:
-					break fill
+					if yields == 0 {
+						break fill
+					}
+					yields--
+					runtime.Gosched()
 				}
 			}
+			last = len(batch)
 			s.runBatch(batch)
 		}
 	}()
