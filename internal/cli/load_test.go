@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,8 +14,9 @@ import (
 func TestLoadAgainstItsOwnServer(t *testing.T) {
 	var out, errb bytes.Buffer
 	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	code := Run(context.Background(), []string{"load", "--faq", "../../faq", "--bare", "--concurrency", "4",
-		"--duration", "1500ms", "--warmup", "200ms"}, env)
+		"--duration", "1500ms", "--warmup", "200ms", "--cpuprofile", prof}, env)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}
@@ -24,6 +27,9 @@ func TestLoadAgainstItsOwnServer(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "errors 0 ") {
 		t.Fatalf("errors in a clean run:\n%s", out.String())
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Fatalf("--cpuprofile wrote nothing: %v", err)
 	}
 }
 
