@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/match"
@@ -55,6 +56,19 @@ type Engine struct {
 	topic    map[string][]string
 	// hasTopics are the topic entries (migraine, tmj, pain-relief...).
 	hasTopics map[string]bool
+
+	// The same by entry number, for search's per-call scratch (no maps
+	// per call): entryNum numbers the entries, entryLabel is each one's
+	// label in ix (-1 when it has no phrasing), cueEntry and cueSlots the
+	// entry and slot count of each cue, topicNum the entries of a topic
+	// stem in topic's order, entryTopics hasTopics.
+	entryNum    map[string]int32
+	entryLabel  []int32
+	entryTopics []bool
+	cueEntry    []int32
+	cueSlots    []int
+	topicNum    map[string][]int32
+	scratch     sync.Pool // *searchScratch
 }
 
 const intentPrefix = "@"
@@ -177,7 +191,33 @@ func NewEngine(set *faq.Set) *Engine {
 		}
 	}
 	e.cueIx = nlu.NewPatternIndex(e.cues)
+	e.numberEntries()
 	return e
+}
+
+// numberEntries fills the by-number copies of the entries' cues and
+// topics that search reads.
+func (e *Engine) numberEntries() {
+	e.entryNum = map[string]int32{}
+	for _, en := range e.set.Entries {
+		if _, ok := e.entryNum[en.ID]; !ok {
+			e.entryNum[en.ID] = int32(len(e.entryLabel))
+			e.entryLabel = append(e.entryLabel, e.ix.LabelIndex(en.ID))
+			e.entryTopics = append(e.entryTopics, e.hasTopics[en.ID])
+		}
+	}
+	for i, id := range e.cueOwner {
+		e.cueEntry = append(e.cueEntry, e.entryNum[id])
+		e.cueSlots = append(e.cueSlots, e.cues[i].Slots())
+	}
+	e.topicNum = make(map[string][]int32, len(e.topic))
+	for t, ids := range e.topic {
+		for _, id := range ids {
+			e.topicNum[t] = append(e.topicNum[t], e.entryNum[id])
+		}
+	}
+	n := len(e.entryLabel)
+	e.scratch.New = func() any { return &searchScratch{mark: make([]uint8, n)} }
 }
 
 // PatternErrors lists the intent patterns that do not compile (for lint).

@@ -28,65 +28,110 @@ func candidates(h nlu.Hit, conf float64) []Candidate {
 	return out
 }
 
+// searchScratch is what one search needs per call, kept in a pool: marks
+// by entry number (with the entries marked, to clear them), the boosted
+// entries, their index labels and the candidate cues.
+type searchScratch struct {
+	mark   []uint8
+	marked []int32
+	boost  []int32
+	labels []int32
+	cands  []int32
+}
+
+// Marks of an entry in one search.
+const (
+	markBoost   = 1 << iota // a cue of the entry matches
+	markSubject             // ... with the entry's own topic inside a match of two or more slots
+	markNamed               // the message names one of the entry's topics
+)
+
+func (sc *searchScratch) set(n int32, m uint8) {
+	if sc.mark[n] == 0 {
+		sc.marked = append(sc.marked, n)
+	}
+	sc.mark[n] |= m
+}
+
+func (e *Engine) putScratch(sc *searchScratch) {
+	for _, n := range sc.marked {
+		sc.mark[n] = 0
+	}
+	sc.marked, sc.boost, sc.labels = sc.marked[:0], sc.boost[:0], sc.labels[:0]
+	e.scratch.Put(sc)
+}
+
 // search scores tokens (hidden ones have an empty stem) against the index,
 // boosting the entries whose question-type cue they match.
 func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	ts := terms(toks)
-	var boost map[string]float64
+	sc := e.scratch.Get().(*searchScratch)
+	defer e.putScratch(sc)
 	// Per cued entry: whether a cue of two or more slots has the entry's
 	// own topic inside its match ("how does it help the pain": the subject
 	// of the question).
-	var subject map[string]bool
-	var buf [32]int32
-	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
+	subjects := 0
+	sc.cands = e.cueIx.Candidates(toks, sc.cands[:0])
+	for _, i := range sc.cands {
 		// Negation does not change what kind of question it is
 		// ("no entiendo qué es el botox").
 		s, end := e.cues[i].Span(toks, false)
 		if s < 0 {
 			continue
 		}
-		id := e.cueOwner[i]
-		if boost == nil {
-			boost, subject = map[string]float64{}, map[string]bool{}
+		n := e.cueEntry[i]
+		if sc.mark[n]&markBoost == 0 {
+			sc.set(n, markBoost)
+			sc.boost = append(sc.boost, n)
 		}
-		boost[id] = cueBoost
-		if e.cues[i].Slots() >= 2 && e.hasTopics[id] {
+		if e.cueSlots[i] >= 2 && e.entryTopics[n] && sc.mark[n]&markSubject == 0 {
 			for _, t := range toks[s:end] {
-				if slices.Contains(e.topic[t.Stem], id) {
-					subject[id] = true
+				if slices.Contains(e.topicNum[t.Stem], n) {
+					sc.set(n, markSubject)
+					subjects++
+					break
 				}
 			}
 		}
 	}
-	if len(boost) > 1 {
+	boosted := len(sc.boost)
+	if boosted > 1 && subjects > 0 {
 		// Several kinds of question match: the subject decides ("how does
 		// botox take the pain away" asks about pain, not what botox is).
-		for id := range boost {
-			if len(subject) > 0 && !subject[id] {
-				delete(boost, id)
+		for _, n := range sc.boost {
+			if sc.mark[n]&markSubject == 0 {
+				sc.mark[n] &^= markBoost
+				boosted--
 			}
 		}
 	}
 	// A topic entry's cue ("for this condition") does not count when the
 	// message names another entry's topic and not its own: "temporomandibular
 	// disorder, do you treat this condition?" asks about tmj.
-	if len(boost) > 0 {
-		named := map[string]bool{}
+	if boosted > 0 {
+		named := false
 		for _, t := range ts {
-			for _, id := range e.topic[t] {
-				named[id] = true
+			for _, n := range e.topicNum[t] {
+				sc.set(n, markNamed)
+				named = true
 			}
 		}
-		if len(named) > 0 {
-			for id := range boost {
-				if e.hasTopics[id] && !named[id] {
-					delete(boost, id)
+		if named {
+			for _, n := range sc.boost {
+				if sc.mark[n]&markBoost != 0 && e.entryTopics[n] && sc.mark[n]&markNamed == 0 {
+					sc.mark[n] &^= markBoost
 				}
 			}
 		}
 	}
-	h := e.ix.SearchBoost(ts, boost)
-	cued := boost[h.Label] > 0
+	for _, n := range sc.boost {
+		if sc.mark[n]&markBoost != 0 && e.entryLabel[n] >= 0 {
+			sc.labels = append(sc.labels, e.entryLabel[n])
+		}
+	}
+	h := e.ix.SearchBoostLabels(ts, sc.labels, cueBoost)
+	n, ok := e.entryNum[h.Label]
+	cued := ok && sc.mark[n]&markBoost != 0
 	// A topic entry won on words alone while the message names exactly
 	// one other topic entry's subject: that entry answers (uncued).
 	if !cued && e.hasTopics[h.Label] && !e.topical(ts, h.Label) {
@@ -100,7 +145,12 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 			}
 		}
 		if n == 1 && e.hasTopics[only] {
-			if h2 := e.ix.SearchBoost(ts, map[string]float64{only: cueBoost}); h2.Label == only {
+			var one [1]int32
+			labels := one[:0]
+			if l := e.ix.LabelIndex(only); l >= 0 {
+				labels = append(labels, l)
+			}
+			if h2 := e.ix.SearchBoostLabels(ts, labels, cueBoost); h2.Label == only {
 				h = h2
 			}
 		}

@@ -21,10 +21,14 @@ type Index struct {
 	docTerms [][]int32 // sorted, distinct
 	terms    map[string]int32
 	postings [][]int32
-	idf      []float64
-	maxIDF   float64
-	avgLen   float64
-	pool     sync.Pool
+	// postW holds, beside each posting, the BM25 weight of its term in
+	// that document (the same float32 a search would compute), so a
+	// search adds instead of dividing.
+	postW  [][]float32
+	idf    []float64
+	maxIDF float64
+	avgLen float64
+	pool   sync.Pool
 	// labelTerms holds, for each label, the terms of any of its documents.
 	labelID    map[string]int32
 	labelTerms []map[int32]bool
@@ -112,6 +116,15 @@ func (b *IndexBuilder) Build() *Index {
 		ix.idf[id] = math.Log(1 + (n-df+0.5)/(df+0.5))
 		ix.maxIDF = math.Max(ix.maxIDF, ix.idf[id])
 	}
+	ix.postW = make([][]float32, len(ix.postings))
+	for id, ps := range ix.postings {
+		w := ix.idf[id] * (bm25K1 + 1)
+		ix.postW[id] = make([]float32, len(ps))
+		for k, d := range ps {
+			norm := bm25K1 * (1 - bm25B + bm25B*float64(ix.docLen[d])/ix.avgLen)
+			ix.postW[id][k] = float32(w / (1 + norm))
+		}
+	}
 	ix.pool.New = func() any {
 		return &scratch{doc: make([]float32, len(ix.docLabel)), label: make([]float32, len(ix.labels)), labelDoc: make([]int32, len(ix.labels))}
 	}
@@ -170,6 +183,43 @@ func (ix *Index) Search(q []string) Hit { return ix.SearchBoost(q, nil) }
 // (a question-type cue that names the entry it asks about). Score and
 // Score2 are the boosted scores.
 func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
+	return ix.search(q, func(label []float32, touched []int32) {
+		if len(boost) == 0 {
+			return
+		}
+		for _, l := range touched {
+			if f, ok := boost[ix.labels[l]]; ok {
+				label[l] *= float32(f)
+			}
+		}
+	})
+}
+
+// LabelIndex is the number of label in the index (for
+// SearchBoostLabels), or -1 when no document has it.
+func (ix *Index) LabelIndex(label string) int32 {
+	if l, ok := ix.labelID[label]; ok {
+		return l
+	}
+	return -1
+}
+
+// SearchBoostLabels is SearchBoost with every label of labels (numbers
+// from LabelIndex, each at most once) boosted by factor: no map to build
+// or to look up per scored label.
+func (ix *Index) SearchBoostLabels(q []string, labels []int32, factor float64) Hit {
+	return ix.search(q, func(label []float32, _ []int32) {
+		for _, l := range labels {
+			// A label no document of q touched scores 0 and stays 0.
+			label[l] *= float32(factor)
+		}
+	})
+}
+
+// search scores every label by its best document for q; boost may then
+// scale the label scores (label, by label number; touched lists the
+// labels that scored).
+func (ix *Index) search(q []string, boost func(label []float32, touched []int32)) Hit {
 	if len(ix.docLabel) == 0 {
 		return Hit{}
 	}
@@ -193,13 +243,12 @@ func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
 		}
 	}
 	for _, id := range ids {
-		w := ix.idf[id] * (bm25K1 + 1)
-		for _, d := range ix.postings[id] {
+		ws := ix.postW[id]
+		for k, d := range ix.postings[id] {
 			if s.doc[d] == 0 {
 				s.touched = append(s.touched, d)
 			}
-			norm := bm25K1 * (1 - bm25B + bm25B*float64(ix.docLen[d])/ix.avgLen)
-			s.doc[d] += float32(w / (1 + norm))
+			s.doc[d] += ws[k]
 		}
 	}
 	for _, d := range s.touched {
@@ -211,13 +260,7 @@ func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
 			s.label[l], s.labelDoc[l] = sc, d
 		}
 	}
-	if len(boost) > 0 {
-		for _, l := range s.touchedL {
-			if f, ok := boost[ix.labels[l]]; ok {
-				s.label[l] *= float32(f)
-			}
-		}
-	}
+	boost(s.label, s.touchedL)
 	var h Hit
 	best, second := int32(-1), int32(-1)
 	for _, l := range s.touchedL {
