@@ -327,14 +327,15 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		return d
 	}
 
-	hit, conf := e.search(an.Tokens)
+	cr := e.readCues(an.Tokens)
+	hit, conf := e.search(an.Tokens, cr)
 	// A story before the question ("We saw your article. My mother has
 	// migraines. Is it safe?"): the question sentences alone decide when
 	// they are clear enough; the whole message otherwise.
 	if q := an.Text.QSentences; len(q) > 0 && an.Tokens[len(an.Tokens)-1].Sentence > 0 {
 		qt := mask(an.Tokens, func(t nlu.Token) bool { return !slices.Contains(q, t.Sentence) })
 		if n := len(terms(qt)); n > 0 && n < len(an.Terms) {
-			h2, c2 := e.search(qt)
+			h2, c2 := e.search(qt, cr)
 			// "I have had migraines for years. Could Botox help me?": a
 			// help question naming no subject asks about the subject the
 			// story names.
@@ -342,7 +343,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			// "I read about hormone replacement. What does it involve?": a
 			// question that neither cues nor names its entry leans on the
 			// story, which decides when it is clear.
-			keep = keep || conf >= minConfidence && h2.Label != hit.Label && !e.cuedFor(qt, h2.Label) && !e.topical(terms(qt), h2.Label)
+			keep = keep || conf >= minConfidence && h2.Label != hit.Label && !e.cuedFor(qt, cr, h2.Label) && !e.topical(terms(qt), h2.Label)
 			if !keep && (c2 >= minConfidence || c2 > conf) {
 				hit, conf = h2, c2
 			}
@@ -361,7 +362,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if len(terms(vt)) == 0 {
 			continue
 		}
-		h2, c2 := e.search(vt)
+		h2, c2 := e.search(vt, cr)
 		// A comparison whose baseline is hidden ("does the pain kind work
 		// the same way as the cosmetic kind") asks about the topic left,
 		// when the whole message had an answer.
@@ -378,7 +379,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// a scale of 1-10", "i forgot") leave it below the bar is read as the
 	// clause, then the sentence, that holds the cue.
 	if conf < minConfidence {
-		if h2, c2 := e.focus(an.Tokens); c2 >= minConfidence {
+		if h2, c2 := e.focus(cr); c2 >= minConfidence {
 			hit, conf = h2, c2
 		}
 	}

@@ -32,11 +32,63 @@ func candidates(h nlu.Hit, conf float64) []Candidate {
 // by entry number (with the entries marked, to clear them), the boosted
 // entries, their index labels and the candidate cues.
 type searchScratch struct {
-	mark   []uint8
-	marked []int32
-	boost  []int32
-	labels []int32
-	cands  []int32
+	mark    []uint8
+	marked  []int32
+	boost   []int32
+	labels  []int32
+	matches []cueMatch
+}
+
+// cueMatch is where a cue first matches a message (s = -1: no match).
+type cueMatch struct {
+	cue, s, end int32
+}
+
+// cueReading is the cue matches of a whole message, so that its readings
+// (the message with words hidden by mask) need not try every cue again.
+// Hiding words only takes matches away (a hidden word matches no slot and
+// counts as a skipped content word): a cue that does not match the whole
+// message matches no reading of it, and one whose first match keeps all
+// its words matches the reading at the same place. Only the others, and
+// conjunctions (whose parts pair up anew), are tried again.
+type cueReading struct {
+	toks []nlu.Token
+	m    []cueMatch // in cue order; conjunctions that did not match too, with s = -1
+}
+
+// readCues finds the cues that match toks, the whole message.
+func (e *Engine) readCues(toks []nlu.Token) *cueReading {
+	var buf [64]int32
+	cands := e.cueIx.Candidates(toks, buf[:0])
+	r := &cueReading{toks: toks, m: make([]cueMatch, 0, len(cands))}
+	for _, i := range cands {
+		// Negation does not change what kind of question it is
+		// ("no entiendo qué es el botox").
+		s, end := e.cues[i].Span(toks, false)
+		if s >= 0 || e.cues[i].Conjunction() {
+			r.m = append(r.m, cueMatch{i, int32(s), int32(end)})
+		}
+	}
+	return r
+}
+
+// matches appends to dst the cue matches in toks, which are r's message
+// or a reading of it (the same tokens with some hidden).
+func (r *cueReading) matches(e *Engine, toks []nlu.Token, dst []cueMatch) []cueMatch {
+	same := len(toks) > 0 && len(r.toks) > 0 && &toks[0] == &r.toks[0]
+	for _, m := range r.m {
+		if m.s >= 0 && (same || slices.Equal(toks[m.s:m.end], r.toks[m.s:m.end])) {
+			dst = append(dst, m)
+			continue
+		}
+		if m.s < 0 && !e.cues[m.cue].Conjunction() {
+			continue
+		}
+		if s, end := e.cues[m.cue].Span(toks, false); s >= 0 {
+			dst = append(dst, cueMatch{m.cue, int32(s), int32(end)})
+		}
+	}
+	return dst
 }
 
 // Marks of an entry in one search.
@@ -57,13 +109,13 @@ func (e *Engine) putScratch(sc *searchScratch) {
 	for _, n := range sc.marked {
 		sc.mark[n] = 0
 	}
-	sc.marked, sc.boost, sc.labels = sc.marked[:0], sc.boost[:0], sc.labels[:0]
+	sc.marked, sc.boost, sc.labels, sc.matches = sc.marked[:0], sc.boost[:0], sc.labels[:0], sc.matches[:0]
 	e.scratch.Put(sc)
 }
 
 // search scores tokens (hidden ones have an empty stem) against the index,
 // boosting the entries whose question-type cue they match.
-func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
+func (e *Engine) search(toks []nlu.Token, cr *cueReading) (nlu.Hit, float64) {
 	ts := terms(toks)
 	sc := e.scratch.Get().(*searchScratch)
 	defer e.putScratch(sc)
@@ -71,14 +123,9 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	// own topic inside its match ("how does it help the pain": the subject
 	// of the question).
 	subjects := 0
-	sc.cands = e.cueIx.Candidates(toks, sc.cands[:0])
-	for _, i := range sc.cands {
-		// Negation does not change what kind of question it is
-		// ("no entiendo qué es el botox").
-		s, end := e.cues[i].Span(toks, false)
-		if s < 0 {
-			continue
-		}
+	sc.matches = cr.matches(e, toks, sc.matches[:0])
+	for _, m := range sc.matches {
+		i, s, end := m.cue, m.s, m.end
 		n := e.cueEntry[i]
 		if sc.mark[n]&markBoost == 0 {
 			sc.set(n, markBoost)
@@ -184,11 +231,14 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	return h, conf
 }
 
-// cuedFor reports a message matching one of the entry's cues.
-func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
-	var buf [32]int32
-	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
-		if e.cueOwner[i] == id && e.cues[i].Find(toks, false) >= 0 {
+// cuedFor reports a message (cr's or a reading of it) matching one of the
+// entry's cues.
+func (e *Engine) cuedFor(toks []nlu.Token, cr *cueReading, id string) bool {
+	sc := e.scratch.Get().(*searchScratch)
+	defer e.putScratch(sc)
+	sc.matches = cr.matches(e, toks, sc.matches[:0])
+	for _, m := range sc.matches {
+		if e.cueOwner[m.cue] == id {
 			return true
 		}
 	}

@@ -203,6 +203,9 @@ func (p *Pattern) Slots() int {
 	return n
 }
 
+// Conjunction reports a pattern of several parts ("A & B").
+func (p *Pattern) Conjunction() bool { return len(p.and) > 0 }
+
 func (p *Pattern) Find(toks []Token, skipNegated bool) int {
 	i, _ := p.Span(toks, skipNegated)
 	return i
