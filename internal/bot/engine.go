@@ -69,6 +69,8 @@ type Engine struct {
 	cueSlots    []int
 	topicNum    map[string][]int32
 	scratch     sync.Pool // *searchScratch
+	// fill puts the clinic's names and phone into reply templates.
+	fill *strings.Replacer
 }
 
 const intentPrefix = "@"
@@ -86,6 +88,8 @@ func NewEngine(set *faq.Set) *Engine {
 		set.Clinic = faq.DefaultClinic()
 	}
 	e := &Engine{set: set, an: nlu.NewAnalyzer(set.Synonyms), entries: map[string]*faq.Entry{}}
+	cl := set.Clinic
+	e.fill = strings.NewReplacer("{clinic}", cl.DisplayName(), "{short_name}", cl.ShortName(), "{phone}", cl.Phone)
 
 	var vocab, known []string
 	for _, en := range set.Entries {
@@ -259,8 +263,10 @@ var carrier = map[string]Intent{
 }
 
 // CarrierKeyword returns the intent of a whole-message carrier keyword.
-func CarrierKeyword(text string) (Intent, bool) {
-	t := nlu.Normalize(text)
+func CarrierKeyword(text string) (Intent, bool) { return carrierKeyword(nlu.Normalize(text)) }
+
+// carrierKeyword is CarrierKeyword for a normalised message.
+func carrierKeyword(t nlu.Text) (Intent, bool) {
 	if len(t.Words) == 0 || len(t.Words) > 2 {
 		return "", false
 	}
@@ -281,7 +287,10 @@ var questionWords = map[string]bool{
 
 // Decide classifies one message and renders the reply.
 func (e *Engine) Decide(text string, c Context) Decision {
-	if in, ok := CarrierKeyword(text); ok {
+	// The message is normalised once: the carrier keywords, the lone "k"
+	// and the analysis read the same words.
+	t := nlu.Normalize(text)
+	if in, ok := carrierKeyword(t); ok {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
@@ -290,17 +299,18 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	}
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
+		t = nlu.Normalize(text)
 	}
 	// A lone "k" is an acknowledgement ("ok"); inside a Spanish message
 	// it is texting for "que", which the analyzer expands.
-	if t := nlu.Normalize(text); len(t.Words) == 1 && t.Words[0].W == "k" {
+	if len(t.Words) == 1 && t.Words[0].W == "k" {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
 		}
 		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "acknowledgement")
 	}
-	an := e.an.Analyze(text)
+	an := e.an.AnalyzeText(t)
 	lang := an.Lang
 	if lang == "" {
 		lang = c.Lang
@@ -423,7 +433,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 
 // terms are the index terms of tokens: stems of content words.
 func terms(toks []nlu.Token) []string {
-	var out []string
+	out := make([]string, 0, len(toks))
 	for _, t := range toks {
 		if t.Stem != "" && !nlu.IsStopword(t.Raw) && !nlu.IsStopword(t.Stem) {
 			out = append(out, t.Stem)
@@ -568,8 +578,7 @@ func (e *Engine) render(in Intent, lang, variant string) string {
 	if r == "" {
 		r = defaultReply(in, lang, variant)
 	}
-	cl := e.set.Clinic
-	return strings.NewReplacer("{clinic}", cl.DisplayName(), "{short_name}", cl.ShortName(), "{phone}", cl.Phone).Replace(r)
+	return e.fill.Replace(r)
 }
 
 // defaultReply is the wording used when the FAQ directory has no intent
