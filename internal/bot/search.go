@@ -59,12 +59,14 @@ type cueReading struct {
 // readCues finds the cues that match toks, the whole message.
 func (e *Engine) readCues(toks []nlu.Token) *cueReading {
 	var buf [64]int32
+	var wbuf [32]int32
 	cands := e.cueIx.Candidates(toks, buf[:0])
+	words := e.cueIx.Words(toks, wbuf[:0])
 	r := &cueReading{toks: toks, m: make([]cueMatch, 0, len(cands))}
 	for _, i := range cands {
 		// Negation does not change what kind of question it is
 		// ("no entiendo qué es el botox").
-		s, end := e.cues[i].Span(toks, false)
+		s, end := e.cueIx.SpanOf(e.cues, i, toks, words, 0)
 		if s >= 0 || e.cues[i].Conjunction() {
 			r.m = append(r.m, cueMatch{i, int32(s), int32(end)})
 		}
@@ -76,15 +78,25 @@ func (e *Engine) readCues(toks []nlu.Token) *cueReading {
 // or a reading of it (the same tokens with some hidden).
 func (r *cueReading) matches(e *Engine, toks []nlu.Token, dst []cueMatch) []cueMatch {
 	same := len(toks) > 0 && len(r.toks) > 0 && &toks[0] == &r.toks[0]
+	var wbuf [32]int32
+	var words []int32
 	for _, m := range r.m {
 		if m.s >= 0 && (same || slices.Equal(toks[m.s:m.end], r.toks[m.s:m.end])) {
 			dst = append(dst, m)
 			continue
 		}
-		if m.s < 0 && !e.cues[m.cue].Conjunction() {
+		// No match of the reading starts before the whole message's first
+		// (a conjunction's parts pair up anew: from the start).
+		from := int(m.s)
+		if e.cues[m.cue].Conjunction() {
+			from = 0
+		} else if m.s < 0 {
 			continue
 		}
-		if s, end := e.cues[m.cue].Span(toks, false); s >= 0 {
+		if words == nil {
+			words = e.cueIx.Words(toks, wbuf[:0])
+		}
+		if s, end := e.cueIx.SpanOf(e.cues, m.cue, toks, words, from); s >= 0 {
 			dst = append(dst, cueMatch{m.cue, int32(s), int32(end)})
 		}
 	}
