@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 	"sync"
 )
@@ -126,14 +127,16 @@ func (b *IndexBuilder) Build() *Index {
 		}
 	}
 	ix.pool.New = func() any {
-		return &scratch{doc: make([]float32, len(ix.docLabel)), label: make([]float32, len(ix.labels)), labelDoc: make([]int32, len(ix.labels))}
+		return &scratch{doc: make([]float32, len(ix.docLabel)), seen: make([]uint64, (len(ix.docLabel)+63)/64), label: make([]float32, len(ix.labels)), labelDoc: make([]int32, len(ix.labels))}
 	}
 	return ix
 }
 
 type scratch struct {
-	doc      []float32
-	touched  []int32
+	doc []float32
+	// seen has the bit of each document a search scored: they are then
+	// read in order, so the documents of one label come together.
+	seen     []uint64
 	label    []float32
 	labelDoc []int32
 	touchedL []int32
@@ -245,19 +248,28 @@ func (ix *Index) search(q []string, boost func(label []float32, touched []int32)
 	for _, id := range ids {
 		ws := ix.postW[id]
 		for k, d := range ix.postings[id] {
-			if s.doc[d] == 0 {
-				s.touched = append(s.touched, d)
-			}
+			s.seen[d>>6] |= 1 << (d & 63)
 			s.doc[d] += ws[k]
 		}
 	}
-	for _, d := range s.touched {
-		l := ix.docLabel[d]
-		if s.label[l] == 0 {
-			s.touchedL = append(s.touchedL, l)
+	// A label scores its best document (the first of equals); the order
+	// in which documents are read changes nothing.
+	for k, w := range s.seen {
+		if w == 0 {
+			continue
 		}
-		if sc := s.doc[d]; sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
-			s.label[l], s.labelDoc[l] = sc, d
+		s.seen[k] = 0
+		for ; w != 0; w &= w - 1 {
+			d := int32(k<<6 + bits.TrailingZeros64(w))
+			l := ix.docLabel[d]
+			if s.label[l] == 0 {
+				s.touchedL = append(s.touchedL, l)
+			}
+			sc := s.doc[d]
+			s.doc[d] = 0
+			if sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
+				s.label[l], s.labelDoc[l] = sc, d
+			}
 		}
 	}
 	boost(s.label, s.touchedL)
@@ -286,13 +298,10 @@ func (ix *Index) search(q []string, boost func(label []float32, touched []int32)
 	if second >= 0 {
 		h.Second, h.Score2 = ix.labels[second], float64(s.label[second])
 	}
-	for _, d := range s.touched {
-		s.doc[d] = 0
-	}
 	for _, l := range s.touchedL {
 		s.label[l], s.labelDoc[l] = 0, 0
 	}
-	s.touched, s.touchedL = s.touched[:0], s.touchedL[:0]
+	s.touchedL = s.touchedL[:0]
 	return h
 }
 
