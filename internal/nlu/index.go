@@ -142,6 +142,17 @@ type scratch struct {
 	touchedL []int32
 }
 
+// keep records document d's score sc for label l when it is the label's
+// best so far (or as good and earlier).
+func (s *scratch) keep(l int32, sc float32, d int32) {
+	if s.label[l] == 0 {
+		s.touchedL = append(s.touchedL, l)
+	}
+	if sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
+		s.label[l], s.labelDoc[l] = sc, d
+	}
+}
+
 // Has reports whether the index knows term.
 func (ix *Index) Has(term string) bool { _, ok := ix.terms[term]; return ok }
 
@@ -253,7 +264,9 @@ func (ix *Index) search(q []string, boost func(label []float32, touched []int32)
 		}
 	}
 	// A label scores its best document (the first of equals); the order
-	// in which documents are read changes nothing.
+	// in which documents are read changes nothing. A label's documents
+	// mostly follow each other: each run is settled before it is kept.
+	runL, runBest, runDoc := int32(-1), float32(0), int32(0)
 	for k, w := range s.seen {
 		if w == 0 {
 			continue
@@ -261,16 +274,20 @@ func (ix *Index) search(q []string, boost func(label []float32, touched []int32)
 		s.seen[k] = 0
 		for ; w != 0; w &= w - 1 {
 			d := int32(k<<6 + bits.TrailingZeros64(w))
-			l := ix.docLabel[d]
-			if s.label[l] == 0 {
-				s.touchedL = append(s.touchedL, l)
-			}
 			sc := s.doc[d]
 			s.doc[d] = 0
-			if sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
-				s.label[l], s.labelDoc[l] = sc, d
+			if l := ix.docLabel[d]; l != runL {
+				if runL >= 0 {
+					s.keep(runL, runBest, runDoc)
+				}
+				runL, runBest, runDoc = l, sc, d
+			} else if sc > runBest {
+				runBest, runDoc = sc, d
 			}
 		}
+	}
+	if runL >= 0 {
+		s.keep(runL, runBest, runDoc)
 	}
 	boost(s.label, s.touchedL)
 	var h Hit
