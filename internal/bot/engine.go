@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/match"
@@ -55,6 +56,21 @@ type Engine struct {
 	topic    map[string][]string
 	// hasTopics are the topic entries (migraine, tmj, pain-relief...).
 	hasTopics map[string]bool
+
+	// The same by entry number, for search's per-call scratch (no maps
+	// per call): entryNum numbers the entries, entryLabel is each one's
+	// label in ix (-1 when it has no phrasing), cueEntry and cueSlots the
+	// entry and slot count of each cue, topicNum the entries of a topic
+	// stem in topic's order, entryTopics hasTopics.
+	entryNum    map[string]int32
+	entryLabel  []int32
+	entryTopics []bool
+	cueEntry    []int32
+	cueSlots    []int
+	topicNum    map[string][]int32
+	scratch     sync.Pool // *searchScratch
+	// fill puts the clinic's names and phone into reply templates.
+	fill *strings.Replacer
 }
 
 const intentPrefix = "@"
@@ -72,6 +88,8 @@ func NewEngine(set *faq.Set) *Engine {
 		set.Clinic = faq.DefaultClinic()
 	}
 	e := &Engine{set: set, an: nlu.NewAnalyzer(set.Synonyms), entries: map[string]*faq.Entry{}}
+	cl := set.Clinic
+	e.fill = strings.NewReplacer("{clinic}", cl.DisplayName(), "{short_name}", cl.ShortName(), "{phone}", cl.Phone)
 
 	var vocab, known []string
 	for _, en := range set.Entries {
@@ -177,7 +195,33 @@ func NewEngine(set *faq.Set) *Engine {
 		}
 	}
 	e.cueIx = nlu.NewPatternIndex(e.cues)
+	e.numberEntries()
 	return e
+}
+
+// numberEntries fills the by-number copies of the entries' cues and
+// topics that search reads.
+func (e *Engine) numberEntries() {
+	e.entryNum = map[string]int32{}
+	for _, en := range e.set.Entries {
+		if _, ok := e.entryNum[en.ID]; !ok {
+			e.entryNum[en.ID] = int32(len(e.entryLabel))
+			e.entryLabel = append(e.entryLabel, e.ix.LabelIndex(en.ID))
+			e.entryTopics = append(e.entryTopics, e.hasTopics[en.ID])
+		}
+	}
+	for i, id := range e.cueOwner {
+		e.cueEntry = append(e.cueEntry, e.entryNum[id])
+		e.cueSlots = append(e.cueSlots, e.cues[i].Slots())
+	}
+	e.topicNum = make(map[string][]int32, len(e.topic))
+	for t, ids := range e.topic {
+		for _, id := range ids {
+			e.topicNum[t] = append(e.topicNum[t], e.entryNum[id])
+		}
+	}
+	n := len(e.entryLabel)
+	e.scratch.New = func() any { return &searchScratch{mark: make([]uint8, n)} }
 }
 
 // PatternErrors lists the intent patterns that do not compile (for lint).
@@ -219,8 +263,10 @@ var carrier = map[string]Intent{
 }
 
 // CarrierKeyword returns the intent of a whole-message carrier keyword.
-func CarrierKeyword(text string) (Intent, bool) {
-	t := nlu.Normalize(text)
+func CarrierKeyword(text string) (Intent, bool) { return carrierKeyword(nlu.Normalize(text)) }
+
+// carrierKeyword is CarrierKeyword for a normalised message.
+func carrierKeyword(t nlu.Text) (Intent, bool) {
 	if len(t.Words) == 0 || len(t.Words) > 2 {
 		return "", false
 	}
@@ -241,7 +287,10 @@ var questionWords = map[string]bool{
 
 // Decide classifies one message and renders the reply.
 func (e *Engine) Decide(text string, c Context) Decision {
-	if in, ok := CarrierKeyword(text); ok {
+	// The message is normalised once: the carrier keywords, the lone "k"
+	// and the analysis read the same words.
+	t := nlu.Normalize(text)
+	if in, ok := carrierKeyword(t); ok {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
@@ -250,17 +299,18 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	}
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
+		t = nlu.Normalize(text)
 	}
 	// A lone "k" is an acknowledgement ("ok"); inside a Spanish message
 	// it is texting for "que", which the analyzer expands.
-	if t := nlu.Normalize(text); len(t.Words) == 1 && t.Words[0].W == "k" {
+	if len(t.Words) == 1 && t.Words[0].W == "k" {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
 		}
 		return e.decision(IntentSmalltalk, "", 0.8, lang, c.AfterHours, false, "acknowledgement")
 	}
-	an := e.an.Analyze(text)
+	an := e.an.AnalyzeText(t)
 	lang := an.Lang
 	if lang == "" {
 		lang = c.Lang
@@ -287,14 +337,15 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		return d
 	}
 
-	hit, conf := e.search(an.Tokens)
+	cr := e.readCues(an.Tokens)
+	hit, conf := e.search(an.Tokens, cr)
 	// A story before the question ("We saw your article. My mother has
 	// migraines. Is it safe?"): the question sentences alone decide when
 	// they are clear enough; the whole message otherwise.
 	if q := an.Text.QSentences; len(q) > 0 && an.Tokens[len(an.Tokens)-1].Sentence > 0 {
 		qt := mask(an.Tokens, func(t nlu.Token) bool { return !slices.Contains(q, t.Sentence) })
 		if n := len(terms(qt)); n > 0 && n < len(an.Terms) {
-			h2, c2 := e.search(qt)
+			h2, c2 := e.search(qt, cr)
 			// "I have had migraines for years. Could Botox help me?": a
 			// help question naming no subject asks about the subject the
 			// story names.
@@ -302,7 +353,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			// "I read about hormone replacement. What does it involve?": a
 			// question that neither cues nor names its entry leans on the
 			// story, which decides when it is clear.
-			keep = keep || conf >= minConfidence && h2.Label != hit.Label && !e.cuedFor(qt, h2.Label) && !e.topical(terms(qt), h2.Label)
+			keep = keep || conf >= minConfidence && h2.Label != hit.Label && !e.cuedFor(qt, cr, h2.Label) && !e.topical(terms(qt), h2.Label)
 			if !keep && (c2 >= minConfidence || c2 > conf) {
 				hit, conf = h2, c2
 			}
@@ -321,7 +372,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if len(terms(vt)) == 0 {
 			continue
 		}
-		h2, c2 := e.search(vt)
+		h2, c2 := e.search(vt, cr)
 		// A comparison whose baseline is hidden ("does the pain kind work
 		// the same way as the cosmetic kind") asks about the topic left,
 		// when the whole message had an answer.
@@ -338,7 +389,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// a scale of 1-10", "i forgot") leave it below the bar is read as the
 	// clause, then the sentence, that holds the cue.
 	if conf < minConfidence {
-		if h2, c2 := e.focus(an.Tokens); c2 >= minConfidence {
+		if h2, c2 := e.focus(cr); c2 >= minConfidence {
 			hit, conf = h2, c2
 		}
 	}
@@ -382,7 +433,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 
 // terms are the index terms of tokens: stems of content words.
 func terms(toks []nlu.Token) []string {
-	var out []string
+	out := make([]string, 0, len(toks))
 	for _, t := range toks {
 		if t.Stem != "" && !nlu.IsStopword(t.Raw) && !nlu.IsStopword(t.Stem) {
 			out = append(out, t.Stem)
@@ -527,8 +578,7 @@ func (e *Engine) render(in Intent, lang, variant string) string {
 	if r == "" {
 		r = defaultReply(in, lang, variant)
 	}
-	cl := e.set.Clinic
-	return strings.NewReplacer("{clinic}", cl.DisplayName(), "{short_name}", cl.ShortName(), "{phone}", cl.Phone).Replace(r)
+	return e.fill.Replace(r)
 }
 
 // defaultReply is the wording used when the FAQ directory has no intent

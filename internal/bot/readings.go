@@ -166,20 +166,21 @@ func orOnlyAfter(toks []nlu.Token, i int) bool {
 // from", "better than").
 var compareTo = wordSet(`as than from to que`)
 
-// focus searches the clause, then the sentence, of each cue match on its
-// own, and returns the best reading answered by the cued entry itself.
+// focus searches the clause, then the sentence, of each cue match in cr's
+// message on its own, and returns the best reading answered by the cued
+// entry itself.
 // Each distinct reading is searched once, whatever the number of cues that
 // point at it, so the cost grows with the message, not with the cues.
-func (e *Engine) focus(toks []nlu.Token) (nlu.Hit, float64) {
+func (e *Engine) focus(cr *cueReading) (nlu.Hit, float64) {
+	toks := cr.toks
 	type reading struct {
 		sentence bool
 		at       int // the clause or sentence kept
 		ids      []string
 	}
 	var rs []reading
-	var buf [32]int32
-	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
-		s, _ := e.cues[i].Span(toks, false)
+	for _, m := range cr.m {
+		i, s := m.cue, int(m.s)
 		if s < 0 {
 			continue
 		}
@@ -212,8 +213,8 @@ func (e *Engine) focus(toks []nlu.Token) (nlu.Hit, float64) {
 		if n == 0 || n == all {
 			continue
 		}
-		h, cf := e.search(ft)
-		if slices.Contains(r.ids, h.Label) && cf > bestConf && e.cuedFor(ft, h.Label) {
+		h, cf := e.search(ft, cr)
+		if slices.Contains(r.ids, h.Label) && cf > bestConf && e.cuedFor(ft, cr, h.Label) {
 			best, bestConf = h, cf
 		}
 	}

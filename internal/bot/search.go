@@ -28,65 +28,169 @@ func candidates(h nlu.Hit, conf float64) []Candidate {
 	return out
 }
 
+// searchScratch is what one search needs per call, kept in a pool: marks
+// by entry number (with the entries marked, to clear them), the boosted
+// entries, their index labels and the candidate cues.
+type searchScratch struct {
+	mark    []uint8
+	marked  []int32
+	boost   []int32
+	labels  []int32
+	matches []cueMatch
+}
+
+// cueMatch is where a cue first matches a message (s = -1: no match).
+type cueMatch struct {
+	cue, s, end int32
+}
+
+// cueReading is the cue matches of a whole message, so that its readings
+// (the message with words hidden by mask) need not try every cue again.
+// Hiding words only takes matches away (a hidden word matches no slot and
+// counts as a skipped content word): a cue that does not match the whole
+// message matches no reading of it, and one whose first match keeps all
+// its words matches the reading at the same place. Only the others, and
+// conjunctions (whose parts pair up anew), are tried again.
+type cueReading struct {
+	toks []nlu.Token
+	m    []cueMatch // in cue order; conjunctions that did not match too, with s = -1
+}
+
+// readCues finds the cues that match toks, the whole message.
+func (e *Engine) readCues(toks []nlu.Token) *cueReading {
+	var buf [64]int32
+	var wbuf [32]int32
+	cands := e.cueIx.Candidates(toks, buf[:0])
+	words := e.cueIx.Words(toks, wbuf[:0])
+	r := &cueReading{toks: toks, m: make([]cueMatch, 0, len(cands))}
+	for _, i := range cands {
+		// Negation does not change what kind of question it is
+		// ("no entiendo qué es el botox").
+		s, end := e.cueIx.SpanOf(e.cues, i, toks, words, 0)
+		if s >= 0 || e.cues[i].Conjunction() {
+			r.m = append(r.m, cueMatch{i, int32(s), int32(end)})
+		}
+	}
+	return r
+}
+
+// matches appends to dst the cue matches in toks, which are r's message
+// or a reading of it (the same tokens with some hidden).
+func (r *cueReading) matches(e *Engine, toks []nlu.Token, dst []cueMatch) []cueMatch {
+	same := len(toks) > 0 && len(r.toks) > 0 && &toks[0] == &r.toks[0]
+	var wbuf [32]int32
+	var words []int32
+	for _, m := range r.m {
+		if m.s >= 0 && (same || slices.Equal(toks[m.s:m.end], r.toks[m.s:m.end])) {
+			dst = append(dst, m)
+			continue
+		}
+		// No match of the reading starts before the whole message's first
+		// (a conjunction's parts pair up anew: from the start).
+		from := int(m.s)
+		if e.cues[m.cue].Conjunction() {
+			from = 0
+		} else if m.s < 0 {
+			continue
+		}
+		if words == nil {
+			words = e.cueIx.Words(toks, wbuf[:0])
+		}
+		if s, end := e.cueIx.SpanOf(e.cues, m.cue, toks, words, from); s >= 0 {
+			dst = append(dst, cueMatch{m.cue, int32(s), int32(end)})
+		}
+	}
+	return dst
+}
+
+// Marks of an entry in one search.
+const (
+	markBoost   = 1 << iota // a cue of the entry matches
+	markSubject             // ... with the entry's own topic inside a match of two or more slots
+	markNamed               // the message names one of the entry's topics
+)
+
+func (sc *searchScratch) set(n int32, m uint8) {
+	if sc.mark[n] == 0 {
+		sc.marked = append(sc.marked, n)
+	}
+	sc.mark[n] |= m
+}
+
+func (e *Engine) putScratch(sc *searchScratch) {
+	for _, n := range sc.marked {
+		sc.mark[n] = 0
+	}
+	sc.marked, sc.boost, sc.labels, sc.matches = sc.marked[:0], sc.boost[:0], sc.labels[:0], sc.matches[:0]
+	e.scratch.Put(sc)
+}
+
 // search scores tokens (hidden ones have an empty stem) against the index,
 // boosting the entries whose question-type cue they match.
-func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
+func (e *Engine) search(toks []nlu.Token, cr *cueReading) (nlu.Hit, float64) {
 	ts := terms(toks)
-	var boost map[string]float64
+	sc := e.scratch.Get().(*searchScratch)
+	defer e.putScratch(sc)
 	// Per cued entry: whether a cue of two or more slots has the entry's
 	// own topic inside its match ("how does it help the pain": the subject
 	// of the question).
-	var subject map[string]bool
-	var buf [32]int32
-	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
-		// Negation does not change what kind of question it is
-		// ("no entiendo qué es el botox").
-		s, end := e.cues[i].Span(toks, false)
-		if s < 0 {
-			continue
+	subjects := 0
+	sc.matches = cr.matches(e, toks, sc.matches[:0])
+	for _, m := range sc.matches {
+		i, s, end := m.cue, m.s, m.end
+		n := e.cueEntry[i]
+		if sc.mark[n]&markBoost == 0 {
+			sc.set(n, markBoost)
+			sc.boost = append(sc.boost, n)
 		}
-		id := e.cueOwner[i]
-		if boost == nil {
-			boost, subject = map[string]float64{}, map[string]bool{}
-		}
-		boost[id] = cueBoost
-		if e.cues[i].Slots() >= 2 && e.hasTopics[id] {
+		if e.cueSlots[i] >= 2 && e.entryTopics[n] && sc.mark[n]&markSubject == 0 {
 			for _, t := range toks[s:end] {
-				if slices.Contains(e.topic[t.Stem], id) {
-					subject[id] = true
+				if slices.Contains(e.topicNum[t.Stem], n) {
+					sc.set(n, markSubject)
+					subjects++
+					break
 				}
 			}
 		}
 	}
-	if len(boost) > 1 {
+	boosted := len(sc.boost)
+	if boosted > 1 && subjects > 0 {
 		// Several kinds of question match: the subject decides ("how does
 		// botox take the pain away" asks about pain, not what botox is).
-		for id := range boost {
-			if len(subject) > 0 && !subject[id] {
-				delete(boost, id)
+		for _, n := range sc.boost {
+			if sc.mark[n]&markSubject == 0 {
+				sc.mark[n] &^= markBoost
+				boosted--
 			}
 		}
 	}
 	// A topic entry's cue ("for this condition") does not count when the
 	// message names another entry's topic and not its own: "temporomandibular
 	// disorder, do you treat this condition?" asks about tmj.
-	if len(boost) > 0 {
-		named := map[string]bool{}
+	if boosted > 0 {
+		named := false
 		for _, t := range ts {
-			for _, id := range e.topic[t] {
-				named[id] = true
+			for _, n := range e.topicNum[t] {
+				sc.set(n, markNamed)
+				named = true
 			}
 		}
-		if len(named) > 0 {
-			for id := range boost {
-				if e.hasTopics[id] && !named[id] {
-					delete(boost, id)
+		if named {
+			for _, n := range sc.boost {
+				if sc.mark[n]&markBoost != 0 && e.entryTopics[n] && sc.mark[n]&markNamed == 0 {
+					sc.mark[n] &^= markBoost
 				}
 			}
 		}
 	}
-	h := e.ix.SearchBoost(ts, boost)
-	cued := boost[h.Label] > 0
+	for _, n := range sc.boost {
+		if sc.mark[n]&markBoost != 0 && e.entryLabel[n] >= 0 {
+			sc.labels = append(sc.labels, e.entryLabel[n])
+		}
+	}
+	h := e.ix.SearchBoostLabels(ts, sc.labels, cueBoost)
+	n, ok := e.entryNum[h.Label]
+	cued := ok && sc.mark[n]&markBoost != 0
 	// A topic entry won on words alone while the message names exactly
 	// one other topic entry's subject: that entry answers (uncued).
 	if !cued && e.hasTopics[h.Label] && !e.topical(ts, h.Label) {
@@ -100,7 +204,12 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 			}
 		}
 		if n == 1 && e.hasTopics[only] {
-			if h2 := e.ix.SearchBoost(ts, map[string]float64{only: cueBoost}); h2.Label == only {
+			var one [1]int32
+			labels := one[:0]
+			if l := e.ix.LabelIndex(only); l >= 0 {
+				labels = append(labels, l)
+			}
+			if h2 := e.ix.SearchBoostLabels(ts, labels, cueBoost); h2.Label == only {
 				h = h2
 			}
 		}
@@ -134,11 +243,14 @@ func (e *Engine) search(toks []nlu.Token) (nlu.Hit, float64) {
 	return h, conf
 }
 
-// cuedFor reports a message matching one of the entry's cues.
-func (e *Engine) cuedFor(toks []nlu.Token, id string) bool {
-	var buf [32]int32
-	for _, i := range e.cueIx.Candidates(toks, buf[:0]) {
-		if e.cueOwner[i] == id && e.cues[i].Find(toks, false) >= 0 {
+// cuedFor reports a message (cr's or a reading of it) matching one of the
+// entry's cues.
+func (e *Engine) cuedFor(toks []nlu.Token, cr *cueReading, id string) bool {
+	sc := e.scratch.Get().(*searchScratch)
+	defer e.putScratch(sc)
+	sc.matches = cr.matches(e, toks, sc.matches[:0])
+	for _, m := range sc.matches {
+		if e.cueOwner[m.cue] == id {
 			return true
 		}
 	}

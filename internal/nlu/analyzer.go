@@ -117,8 +117,10 @@ type Analysis struct {
 }
 
 // Analyze processes a message.
-func (a *Analyzer) Analyze(s string) Analysis {
-	t := Normalize(s)
+func (a *Analyzer) Analyze(s string) Analysis { return a.AnalyzeText(Normalize(s)) }
+
+// AnalyzeText is Analyze for a message already normalised (Normalize).
+func (a *Analyzer) AnalyzeText(t Text) Analysis {
 	an := Analysis{Text: t, Lang: DetectLang(t)}
 	an.Tokens = a.processWords(t.Words, true)
 	for _, tok := range an.Tokens {

@@ -2,6 +2,7 @@ package nlu
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 	"sync"
 )
@@ -21,10 +22,14 @@ type Index struct {
 	docTerms [][]int32 // sorted, distinct
 	terms    map[string]int32
 	postings [][]int32
-	idf      []float64
-	maxIDF   float64
-	avgLen   float64
-	pool     sync.Pool
+	// postW holds, beside each posting, the BM25 weight of its term in
+	// that document (the same float32 a search would compute), so a
+	// search adds instead of dividing.
+	postW  [][]float32
+	idf    []float64
+	maxIDF float64
+	avgLen float64
+	pool   sync.Pool
 	// labelTerms holds, for each label, the terms of any of its documents.
 	labelID    map[string]int32
 	labelTerms []map[int32]bool
@@ -112,18 +117,40 @@ func (b *IndexBuilder) Build() *Index {
 		ix.idf[id] = math.Log(1 + (n-df+0.5)/(df+0.5))
 		ix.maxIDF = math.Max(ix.maxIDF, ix.idf[id])
 	}
+	ix.postW = make([][]float32, len(ix.postings))
+	for id, ps := range ix.postings {
+		w := ix.idf[id] * (bm25K1 + 1)
+		ix.postW[id] = make([]float32, len(ps))
+		for k, d := range ps {
+			norm := bm25K1 * (1 - bm25B + bm25B*float64(ix.docLen[d])/ix.avgLen)
+			ix.postW[id][k] = float32(w / (1 + norm))
+		}
+	}
 	ix.pool.New = func() any {
-		return &scratch{doc: make([]float32, len(ix.docLabel)), label: make([]float32, len(ix.labels)), labelDoc: make([]int32, len(ix.labels))}
+		return &scratch{doc: make([]float32, len(ix.docLabel)), seen: make([]uint64, (len(ix.docLabel)+63)/64), label: make([]float32, len(ix.labels)), labelDoc: make([]int32, len(ix.labels))}
 	}
 	return ix
 }
 
 type scratch struct {
-	doc      []float32
-	touched  []int32
+	doc []float32
+	// seen has the bit of each document a search scored: they are then
+	// read in order, so the documents of one label come together.
+	seen     []uint64
 	label    []float32
 	labelDoc []int32
 	touchedL []int32
+}
+
+// keep records document d's score sc for label l when it is the label's
+// best so far (or as good and earlier).
+func (s *scratch) keep(l int32, sc float32, d int32) {
+	if s.label[l] == 0 {
+		s.touchedL = append(s.touchedL, l)
+	}
+	if sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
+		s.label[l], s.labelDoc[l] = sc, d
+	}
 }
 
 // Has reports whether the index knows term.
@@ -170,6 +197,43 @@ func (ix *Index) Search(q []string) Hit { return ix.SearchBoost(q, nil) }
 // (a question-type cue that names the entry it asks about). Score and
 // Score2 are the boosted scores.
 func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
+	return ix.search(q, func(label []float32, touched []int32) {
+		if len(boost) == 0 {
+			return
+		}
+		for _, l := range touched {
+			if f, ok := boost[ix.labels[l]]; ok {
+				label[l] *= float32(f)
+			}
+		}
+	})
+}
+
+// LabelIndex is the number of label in the index (for
+// SearchBoostLabels), or -1 when no document has it.
+func (ix *Index) LabelIndex(label string) int32 {
+	if l, ok := ix.labelID[label]; ok {
+		return l
+	}
+	return -1
+}
+
+// SearchBoostLabels is SearchBoost with every label of labels (numbers
+// from LabelIndex, each at most once) boosted by factor: no map to build
+// or to look up per scored label.
+func (ix *Index) SearchBoostLabels(q []string, labels []int32, factor float64) Hit {
+	return ix.search(q, func(label []float32, _ []int32) {
+		for _, l := range labels {
+			// A label no document of q touched scores 0 and stays 0.
+			label[l] *= float32(factor)
+		}
+	})
+}
+
+// search scores every label by its best document for q; boost may then
+// scale the label scores (label, by label number; touched lists the
+// labels that scored).
+func (ix *Index) search(q []string, boost func(label []float32, touched []int32)) Hit {
 	if len(ix.docLabel) == 0 {
 		return Hit{}
 	}
@@ -193,31 +257,39 @@ func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
 		}
 	}
 	for _, id := range ids {
-		w := ix.idf[id] * (bm25K1 + 1)
-		for _, d := range ix.postings[id] {
-			if s.doc[d] == 0 {
-				s.touched = append(s.touched, d)
+		ws := ix.postW[id]
+		for k, d := range ix.postings[id] {
+			s.seen[d>>6] |= 1 << (d & 63)
+			s.doc[d] += ws[k]
+		}
+	}
+	// A label scores its best document (the first of equals); the order
+	// in which documents are read changes nothing. A label's documents
+	// mostly follow each other: each run is settled before it is kept.
+	runL, runBest, runDoc := int32(-1), float32(0), int32(0)
+	for k, w := range s.seen {
+		if w == 0 {
+			continue
+		}
+		s.seen[k] = 0
+		for ; w != 0; w &= w - 1 {
+			d := int32(k<<6 + bits.TrailingZeros64(w))
+			sc := s.doc[d]
+			s.doc[d] = 0
+			if l := ix.docLabel[d]; l != runL {
+				if runL >= 0 {
+					s.keep(runL, runBest, runDoc)
+				}
+				runL, runBest, runDoc = l, sc, d
+			} else if sc > runBest {
+				runBest, runDoc = sc, d
 			}
-			norm := bm25K1 * (1 - bm25B + bm25B*float64(ix.docLen[d])/ix.avgLen)
-			s.doc[d] += float32(w / (1 + norm))
 		}
 	}
-	for _, d := range s.touched {
-		l := ix.docLabel[d]
-		if s.label[l] == 0 {
-			s.touchedL = append(s.touchedL, l)
-		}
-		if sc := s.doc[d]; sc > s.label[l] || sc == s.label[l] && d < s.labelDoc[l] {
-			s.label[l], s.labelDoc[l] = sc, d
-		}
+	if runL >= 0 {
+		s.keep(runL, runBest, runDoc)
 	}
-	if len(boost) > 0 {
-		for _, l := range s.touchedL {
-			if f, ok := boost[ix.labels[l]]; ok {
-				s.label[l] *= float32(f)
-			}
-		}
-	}
+	boost(s.label, s.touchedL)
 	var h Hit
 	best, second := int32(-1), int32(-1)
 	for _, l := range s.touchedL {
@@ -243,13 +315,10 @@ func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
 	if second >= 0 {
 		h.Second, h.Score2 = ix.labels[second], float64(s.label[second])
 	}
-	for _, d := range s.touched {
-		s.doc[d] = 0
-	}
 	for _, l := range s.touchedL {
 		s.label[l], s.labelDoc[l] = 0, 0
 	}
-	s.touched, s.touchedL = s.touched[:0], s.touchedL[:0]
+	s.touchedL = s.touchedL[:0]
 	return h
 }
 

@@ -73,16 +73,27 @@ func Normalize(s string) Text {
 	f := Fold(s)
 	clause, sentence := 0, 0
 	var cur []byte
+	start := 0 // where cur began in f
 	var buf [4]byte
 	flush := func() {
 		if len(cur) > 0 {
-			t.Words = append(t.Words, Word{W: unstretch(string(cur)), Clause: clause, Sentence: sentence})
+			if t.Words == nil {
+				t.Words = make([]Word, 0, strings.Count(f, " ")+1)
+			}
+			// Most words are a piece of f as it is: no copy then.
+			w := f[start:min(start+len(cur), len(f))]
+			if w != string(cur) {
+				w = string(cur)
+			}
+			t.Words = append(t.Words, Word{W: unstretch(w), Clause: clause, Sentence: sentence})
 			cur = cur[:0]
 		}
 	}
 	prevLetter := false
-	rs := []rune(f)
-	for i, r := range rs {
+	for i, r := range f {
+		if len(cur) == 0 {
+			start = i
+		}
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			n := utf8.EncodeRune(buf[:], r)
@@ -94,7 +105,7 @@ func Normalize(s string) Text {
 				continue // don't → dont
 			}
 			flush()
-		case (r == '.' || r == ',') && len(cur) > 0 && isDigit(cur[len(cur)-1]) && i+1 < len(rs) && unicode.IsDigit(rs[i+1]):
+		case (r == '.' || r == ',') && len(cur) > 0 && isDigit(cur[len(cur)-1]) && nextIsDigit(f[i+1:]):
 			// A decimal point inside a number ("101.8", "38,5") keeps the
 			// number whole: temperatures are read as numbers.
 			cur = append(cur, '.')
@@ -146,6 +157,12 @@ func Normalize(s string) Text {
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// nextIsDigit reports whether s starts with a digit (any script).
+func nextIsDigit(s string) bool {
+	r, n := utf8.DecodeRuneInString(s)
+	return n > 0 && unicode.IsDigit(r)
+}
 
 // unstretch undoes letters held for emphasis ("heyyy", "sooo", "pleaseee",
 // "graciasss", "coool"): a run of three or more of one letter becomes one

@@ -203,6 +203,9 @@ func (p *Pattern) Slots() int {
 	return n
 }
 
+// Conjunction reports a pattern of several parts ("A & B").
+func (p *Pattern) Conjunction() bool { return len(p.and) > 0 }
+
 func (p *Pattern) Find(toks []Token, skipNegated bool) int {
 	i, _ := p.Span(toks, skipNegated)
 	return i
@@ -357,11 +360,21 @@ func negatedBefore(toks []Token, i, limit int) bool {
 type PatternIndex struct {
 	byStem map[string][]int32
 	always []int32
+	// word numbers the words of every slot. code holds each simple
+	// pattern (one part, every slot a list of words) as its slots in a
+	// row, each the count of its words (negated when "*" comes before the
+	// slot) and their numbers: code[at[i]:at[i+1]], empty for the others.
+	// Matching numbers in one short array is much cheaper than following
+	// each pattern's slots and strings through memory.
+	word map[string]int32
+	code []int32
+	at   []int32
 }
 
 // NewPatternIndex indexes ps.
 func NewPatternIndex(ps []Pattern) *PatternIndex {
-	x := &PatternIndex{byStem: map[string][]int32{}}
+	x := &PatternIndex{byStem: map[string][]int32{}, word: map[string]int32{}}
+	x.compile(ps)
 	uses := map[string]int{}
 	for i := range ps {
 		for _, sl := range ps[i].slots {
@@ -410,4 +423,110 @@ func (x *PatternIndex) Candidates(toks []Token, dst []int32) []int32 {
 	c := dst[start:]
 	slices.Sort(c)
 	return dst[:start+len(slices.Compact(c))]
+}
+
+// compile fills word, code and at.
+func (x *PatternIndex) compile(ps []Pattern) {
+	x.at = make([]int32, len(ps)+1)
+	for i := range ps {
+		x.at[i] = int32(len(x.code))
+		if simple(&ps[i]) {
+			for _, sl := range ps[i].slots {
+				n := int32(len(sl.words))
+				if sl.gap {
+					n = -n
+				}
+				x.code = append(x.code, n)
+				for _, w := range sl.words {
+					id, ok := x.word[w]
+					if !ok {
+						id = int32(len(x.word))
+						x.word[w] = id
+					}
+					x.code = append(x.code, id)
+				}
+			}
+		}
+	}
+	x.at[len(ps)] = int32(len(x.code))
+}
+
+// simple reports a pattern of one part whose every slot is a list of words.
+func simple(p *Pattern) bool {
+	if len(p.and) > 0 {
+		return false
+	}
+	for _, sl := range p.slots {
+		if len(sl.words) == 0 || len(sl.prefixes) > 0 || len(sl.suffixes) > 0 || sl.number || len(sl.ranges) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Words appends to dst the number of each token's stem among the index's
+// slot words (-1 for none), for SpanOf.
+func (x *PatternIndex) Words(toks []Token, dst []int32) []int32 {
+	for _, t := range toks {
+		id, ok := x.word[t.Stem]
+		if !ok {
+			id = -1
+		}
+		dst = append(dst, id)
+	}
+	return dst
+}
+
+// SpanOf is ps[i].SpanFrom(toks, from, false), where ps are the patterns
+// the index was built from and words is x.Words(toks).
+func (x *PatternIndex) SpanOf(ps []Pattern, i int32, toks []Token, words []int32, from int) (int, int) {
+	c := x.code[x.at[i]:x.at[i+1]]
+	if len(c) == 0 {
+		return ps[i].SpanFrom(toks, from, false)
+	}
+	// As seqSpan, on numbers.
+	n := int(c[0])
+	first, rest := c[1:1+n], 1+n
+	for k := max(from, 0); k < len(toks); k++ {
+		if !slices.Contains(first, words[k]) {
+			continue
+		}
+		if end := codeFrom(c, rest, toks, words, k); end >= 0 {
+			return k, end
+		}
+	}
+	return -1, -1
+}
+
+// codeFrom is matchFrom on numbers: it matches the slots of code from pc
+// on after toks[prev].
+func codeFrom(code []int32, pc int, toks []Token, words []int32, prev int) int {
+	if pc == len(code) {
+		return prev + 1
+	}
+	n, gap := int(code[pc]), false
+	if n < 0 {
+		n, gap = -n, true
+	}
+	slotWords, next := code[pc+1:pc+1+n], pc+1+n
+	skipped := 0 // content words skipped by "*"; stopwords are free
+	for j := prev + 1; j < len(toks) && j <= prev+2*MaxGap+1; j++ {
+		if toks[j].Clause != toks[prev].Clause {
+			return -1
+		}
+		if slices.Contains(slotWords, words[j]) {
+			if end := codeFrom(code, next, toks, words, j); end >= 0 {
+				return end
+			}
+		}
+		if !gap {
+			return -1
+		}
+		if !stopwords[toks[j].Raw] {
+			if skipped++; skipped >= MaxGap {
+				return -1
+			}
+		}
+	}
+	return -1
 }

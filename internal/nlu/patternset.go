@@ -67,7 +67,13 @@ func (s *PatternSet) Candidates(toks []Token) iter.Seq2[int, *Pattern] {
 		if s == nil || len(s.ps) == 0 {
 			return
 		}
-		marks := make([]bool, len(s.ps))
+		var small [512]bool
+		marks := small[:0]
+		if len(s.ps) <= len(small) {
+			marks = small[:len(s.ps)]
+		} else {
+			marks = make([]bool, len(s.ps))
+		}
 		for _, i := range s.scan {
 			marks[i] = true
 		}
