@@ -110,11 +110,11 @@ func (s *SQL) touchConversation(ctx context.Context, tx *sql.Tx, id int64, at in
 
 // insertEvent adds a timeline event.
 func (s *SQL) insertEvent(ctx context.Context, tx *sql.Tx, e *Event) error {
-	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO events
+	var err error
+	e.ID, _, err = s.insertID(ctx, s.wq(tx), `INSERT INTO events
 		(conversation_id, escalation_id, kind, actor_id, actor_name, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		e.ConversationID, nullID(e.EscalationID), e.Kind, nullID(e.ActorID), e.ActorName, e.Body, ms(e.CreatedAt),
-	).Scan(&e.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.ConversationID, nullID(e.EscalationID), e.Kind, nullID(e.ActorID), e.ActorName, e.Body, ms(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("store: insert %s event: %w", e.Kind, err)
 	}

@@ -74,14 +74,14 @@ func (s *SQL) messageBy(ctx context.Context, q queryer, where string, args ...an
 // insertMessage inserts m and sets its ID. An empty ExternalID is stored as
 // NULL (unique only when set).
 func (s *SQL) insertMessage(ctx context.Context, tx *sql.Tx, m *Message) error {
-	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
+	var err error
+	m.ID, _, err = s.insertID(ctx, s.wq(tx), `INSERT INTO messages
 		(conversation_id, direction, author, staff_id, body, intent, faq_id, confidence,
 		 external_id, reply_to, status, error_code, created_at, updated_at, phrasing, llm_fallback, curated_body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ConversationID, m.Direction, m.Author, nullID(m.StaffID), m.Body, m.Intent, m.FAQID, m.Confidence,
 		nullStr(m.ExternalID), nullID(m.ReplyTo), m.Status, m.ErrorCode, ms(m.CreatedAt), ms(m.UpdatedAt),
-		m.Phrasing, m.LLMFallback, m.Curated,
-	).Scan(&m.ID)
+		m.Phrasing, m.LLMFallback, m.Curated)
 	if err != nil {
 		return fmt.Errorf("store: insert message: %w", err)
 	}
@@ -199,19 +199,19 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			ExternalID: ex.ExternalID, Status: MsgReceived, CreatedAt: at, UpdatedAt: at,
 		}
 		// The idempotency decision: one atomic insert keyed on the SID.
-		err = s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO messages
+		var inserted bool
+		in.ID, inserted, err = s.insertID(ctx, s.wq(tx), `INSERT INTO messages
 			(conversation_id, direction, author, body, intent, faq_id, confidence, faq_version,
 			 external_id, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (external_id) DO NOTHING RETURNING id`),
+			ON CONFLICT (external_id) DO NOTHING`,
 			in.ConversationID, in.Direction, in.Author, in.Body, in.Intent, in.FAQID, in.Confidence, ex.FAQVersion,
-			nullStr(in.ExternalID), in.Status, atMS, atMS,
-		).Scan(&in.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errDuplicateExchange // rolls back the upsert's bump too
-		}
+			nullStr(in.ExternalID), in.Status, atMS, atMS)
 		if err != nil {
 			return fmt.Errorf("store: insert inbound message: %w", err)
+		}
+		if !inserted {
+			return errDuplicateExchange // rolls back the upsert's bump too
 		}
 		res.Inbound = in
 
@@ -311,10 +311,10 @@ func (s *SQL) escalate(ctx context.Context, tx *sql.Tx, conv *Conversation, in *
 		Priority: ex.Escalate.Priority, Status: EscOpen, CreatedAt: at, UpdatedAt: at,
 		Channel: conv.Channel, Address: conv.Address, PatientName: conv.Name, MessageBody: ex.Body,
 	}
-	err = q.QueryRowContext(ctx, s.q(`INSERT INTO escalations
+	esc.ID, _, err = s.insertID(ctx, q, `INSERT INTO escalations
 		(conversation_id, message_id, kind, priority, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		esc.ConversationID, in.ID, esc.Kind, esc.Priority, esc.Status, ms(at), ms(at)).Scan(&esc.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		esc.ConversationID, in.ID, esc.Kind, esc.Priority, esc.Status, ms(at), ms(at))
 	if err != nil {
 		return fmt.Errorf("store: insert escalation: %w", err)
 	}

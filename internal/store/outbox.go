@@ -33,12 +33,12 @@ func scanOutbox(sc scanner) (*OutboxItem, error) {
 }
 
 func (s *SQL) insertOutbox(ctx context.Context, tx *sql.Tx, o *OutboxItem) error {
-	err := s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO outbox
+	var err error
+	o.ID, _, err = s.insertID(ctx, s.wq(tx), `INSERT INTO outbox
 		(kind, target, body, message_id, escalation_id, attempts, next_attempt_at, status, last_error, external_id, urgent, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.Kind, o.Target, o.Body, nullID(o.MessageID), nullID(o.EscalationID), o.Attempts, ms(o.NextAttemptAt),
-		o.Status, o.LastError, o.ExternalID, b2i(o.Urgent), ms(o.CreatedAt), ms(o.UpdatedAt),
-	).Scan(&o.ID)
+		o.Status, o.LastError, o.ExternalID, b2i(o.Urgent), ms(o.CreatedAt), ms(o.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("store: insert outbox item: %w", err)
 	}

@@ -231,6 +231,30 @@ func (s *SQL) keyed(ctx context.Context) context.Context {
 	return ctx
 }
 
+// insertID runs an INSERT written without a RETURNING clause and returns
+// the new row's id; ok is false when the insert did nothing (ON CONFLICT DO
+// NOTHING). SQLite reports the id through Exec (sqlite3_last_insert_rowid),
+// which skips the driver's row machinery: a third of an insert's cost in
+// the webhook's write transaction; PostgreSQL returns it with RETURNING id.
+func (s *SQL) insertID(ctx context.Context, q queryer, query string, args ...any) (id int64, ok bool, err error) {
+	if s.url != "" {
+		err = q.QueryRowContext(ctx, s.q(query+` RETURNING id`), args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, nil
+		}
+		return id, err == nil, err
+	}
+	res, err := q.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, false, err
+	}
+	id, err = res.LastInsertId()
+	return id, err == nil, err
+}
+
 // q rebinds a query for the dialect.
 func (s *SQL) q(query string) string { return s.d.rebind(query) }
 
