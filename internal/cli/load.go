@@ -229,6 +229,7 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 			return fail("--cpuprofile: %v", err)
 		}
 	}
+	phaseStart := time.Now()
 	res := runLoadPhase(ctx, name, urls, o)
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
@@ -240,7 +241,7 @@ func runLoad(ctx context.Context, env *Env, args []string) int {
 	if alerts != nil {
 		time.Sleep(2 * time.Second) // let the outbox finish what it claimed
 		alerts.report(out)
-		urgentDelays(context.WithoutCancel(ctx), out, first)
+		urgentDelays(context.WithoutCancel(ctx), out, first, phaseStart)
 	}
 	if ctx.Err() != nil {
 		return 1
@@ -526,7 +527,7 @@ func (a *alertSink) report(w io.Writer) {
 // urgentDelays prints how long urgent escalations' staff alerts took to
 // leave: from the escalation's creation (the commit before the patient's
 // 911 reply) to its alert_sent event.
-func urgentDelays(ctx context.Context, w io.Writer, st store.Store) {
+func urgentDelays(ctx context.Context, w io.Writer, st store.Store, since time.Time) {
 	escs, err := st.Escalations(ctx, store.EscalationFilter{})
 	if err != nil {
 		return
@@ -534,8 +535,8 @@ func urgentDelays(ctx context.Context, w io.Writer, st store.Store) {
 	var d []time.Duration
 	waiting := 0
 	for _, e := range escs {
-		if e.Priority != store.PriorityUrgent {
-			continue
+		if e.Priority != store.PriorityUrgent || e.CreatedAt.Before(since) {
+			continue // not urgent, or an earlier run's (a PostgreSQL database is kept)
 		}
 		evs, err := st.Events(ctx, e.ConversationID)
 		if err != nil {
