@@ -47,7 +47,11 @@ type Worker struct {
 	MaxAttempts int           // then failed for good; default 12
 	BaseBackoff time.Duration // first retry delay, doubling; default 5s
 	MaxBackoff  time.Duration // default 30m
-	Now         func() time.Time
+	// Parallel is how many of a batch's items are delivered at once
+	// (default 4): a slow send or a slow database write for one does not
+	// hold up the rest, an urgent alert among them included.
+	Parallel int
+	Now      func() time.Time
 
 	wake chan struct{}
 	once sync.Once
@@ -70,6 +74,9 @@ func (w *Worker) init() {
 		}
 		if w.MaxBackoff <= 0 {
 			w.MaxBackoff = 30 * time.Minute
+		}
+		if w.Parallel <= 0 {
+			w.Parallel = 4
 		}
 		if w.Now == nil {
 			w.Now = time.Now
@@ -120,13 +127,33 @@ func (w *Worker) RunOnce(ctx context.Context) int {
 		w.Log.Error("outbox: claim failed", "err", err)
 		return 0
 	}
-	for _, it := range items {
-		w.deliver(ctx, it)
+	// The batch is claimed urgent first: its urgent items leave before any
+	// other starts, then the rest go Parallel at a time.
+	n := 0
+	for n < len(items) && items[n].Urgent {
+		n++
 	}
+	w.deliverAll(ctx, items[:n])
+	w.deliverAll(ctx, items[n:])
 	if len(items) > 0 && w.OnChange != nil {
 		w.OnChange()
 	}
 	return len(items)
+}
+
+// deliverAll delivers items, Parallel at a time, and returns when all are
+// done.
+func (w *Worker) deliverAll(ctx context.Context, items []store.OutboxItem) {
+	sem := make(chan struct{}, w.Parallel)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			w.deliver(ctx, it)
+		})
+	}
+	wg.Wait()
 }
 
 func (w *Worker) deliver(ctx context.Context, it store.OutboxItem) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,4 +189,66 @@ func TestUnsubscribedRecipientIsMarkedOptedOut(t *testing.T) {
 			t.Fatalf("a second reply: %v, want ErrOptedOut", err)
 		}
 	})
+}
+
+// A batch's urgent items all leave before any other starts; the others go
+// out several at a time, so one slow send does not hold up the rest.
+func TestUrgentFirstThenParallel(t *testing.T) {
+	st, _, w, _ := setup(t, epochs[1])
+	ctx := context.Background()
+	for i := range 6 {
+		urgent := i >= 4 // queued last, sent first
+		if _, err := st.RecordExchange(ctx, store.Exchange{
+			Channel: store.ChannelSMS, Address: "+1561555010" + strconv.Itoa(i), Body: "hello", Reply: "hi",
+			Alerts: []store.OutboxItem{{Kind: store.OutboxWebhook, Target: "http://staff.invalid/hook", Body: strconv.Itoa(i), Urgent: urgent}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var order []string
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	w.Parallel = 4
+	w.PostWebhook = func(ctx context.Context, url, body string) error {
+		mu.Lock()
+		order = append(order, body)
+		inFlight++
+		most = max(most, inFlight)
+		normal := body < "4"
+		mu.Unlock()
+		if normal {
+			<-release // the normal ones wait until four are in flight together
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	}
+	go func() {
+		for {
+			mu.Lock()
+			n := inFlight
+			mu.Unlock()
+			if n == 4 {
+				close(release)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	if n := w.RunOnce(ctx); n != 6 {
+		t.Fatalf("delivered %d, want 6", n)
+	}
+	if len(order) != 6 || order[0] < "4" || order[1] < "4" {
+		t.Fatalf("delivery order %v: the urgent ones (4, 5) first", order)
+	}
+	for _, b := range order[2:] {
+		if b >= "4" {
+			t.Fatalf("delivery order %v: an urgent one after a normal one", order)
+		}
+	}
+	if most != 4 {
+		t.Fatalf("at most %d in flight, want 4", most)
+	}
 }
