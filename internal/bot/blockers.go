@@ -1,10 +1,6 @@
 package bot
 
-import (
-	"slices"
-
-	"github.com/flsps/faqbot/internal/nlu"
-)
+import "github.com/flsps/faqbot/internal/nlu"
 
 // This file is stage 4 of Decide: topics the clinic's page does not
 // answer (faq/intents/unknown.yaml blockers) force unknown, even when the
@@ -18,14 +14,7 @@ import (
 func (e *Engine) blocked(toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	btoks := hide(toks, e.exceptions)
 	if drop := e.negatedWords(toks); drop != nil {
-		if &btoks[0] == &toks[0] {
-			btoks = slices.Clone(toks)
-		}
-		for k, d := range drop {
-			if d {
-				btoks[k].Raw, btoks[k].Stem = "", ""
-			}
-		}
+		btoks = maskAt(btoks, drop)
 	}
 	for _, p := range e.blockers.Candidates(btoks) {
 		if p.Find(btoks, false) >= 0 {

@@ -367,8 +367,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		if drop == nil {
 			continue
 		}
-		i := 0
-		vt := mask(an.Tokens, func(nlu.Token) bool { i++; return drop[i-1] })
+		vt := maskAt(an.Tokens, drop)
 		if len(terms(vt)) == 0 {
 			continue
 		}
@@ -452,6 +451,13 @@ func mask(toks []nlu.Token, drop func(nlu.Token) bool) []nlu.Token {
 		}
 	}
 	return out
+}
+
+// maskAt is mask by position: the tokens whose drop entry is true are
+// hidden.
+func maskAt(toks []nlu.Token, drop []bool) []nlu.Token {
+	i := 0
+	return mask(toks, func(nlu.Token) bool { i++; return drop[i-1] })
 }
 
 // greetings are the words that, alone with a question mark, still greet.

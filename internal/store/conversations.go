@@ -36,7 +36,11 @@ func scanConversation(sc scanner) (*Conversation, error) {
 
 // Conversation returns the conversation of a channel and address.
 func (s *SQL) Conversation(ctx context.Context, channel, address string) (*Conversation, error) {
-	c, err := scanConversation(s.rq().QueryRowContext(s.keyed(ctx),
+	return s.conversationBy(ctx, s.rq(), channel, address)
+}
+
+func (s *SQL) conversationBy(ctx context.Context, q queryer, channel, address string) (*Conversation, error) {
+	c, err := scanConversation(q.QueryRowContext(ctx,
 		s.q(`SELECT `+conversationCols+` FROM conversations WHERE channel = ? AND address = ?`), channel, address))
 	if err != nil {
 		return nil, notFound(err, "conversation")

@@ -78,7 +78,11 @@ func (s *SQL) Escalation(ctx context.Context, id int64) (*Escalation, error) {
 // ActiveEscalation returns the conversation's newest open or claimed
 // escalation, or ErrNotFound.
 func (s *SQL) ActiveEscalation(ctx context.Context, conversationID int64) (*Escalation, error) {
-	return s.escalationBy(s.keyed(ctx), s.rq(), `e.conversation_id = ? AND e.status IN ('open', 'claimed')`, conversationID)
+	return s.activeEscalation(ctx, s.rq(), conversationID)
+}
+
+func (s *SQL) activeEscalation(ctx context.Context, q queryer, conversationID int64) (*Escalation, error) {
+	return s.escalationBy(ctx, q, `e.conversation_id = ? AND e.status IN ('open', 'claimed')`, conversationID)
 }
 
 // CountOpen counts escalations waiting for staff (status open, unclaimed)

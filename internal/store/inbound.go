@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -12,8 +11,8 @@ import (
 type InboundState struct {
 	// Conversation is nil for the first message from an address.
 	Conversation *Conversation
-	// Active is the conversation's open or claimed escalation, if any
-	// (the urgent one first, as ActiveEscalation).
+	// Active is the conversation's open or claimed escalation, if any (as
+	// ActiveEscalation).
 	Active *Escalation
 	// Recent are the conversation's last messages, oldest first.
 	Recent []Message
@@ -37,16 +36,15 @@ func (s *SQL) InboundState(ctx context.Context, channel, address string, recent 
 	}
 	defer tx.Rollback()
 	q := txQ{tx: tx, c: s.rc}
-	conv, err := scanConversation(q.QueryRowContext(ctx,
-		s.q(`SELECT `+conversationCols+` FROM conversations WHERE channel = ? AND address = ?`), channel, address))
-	if errors.Is(err, sql.ErrNoRows) {
+	conv, err := s.conversationBy(ctx, q, channel, address)
+	if errors.Is(err, ErrNotFound) {
 		return st, nil
 	}
 	if err != nil {
-		return st, fmt.Errorf("store: read conversation: %w", err)
+		return st, err
 	}
 	st.Conversation = conv
-	active, err := s.escalationBy(ctx, q, `e.conversation_id = ? AND e.status IN ('open', 'claimed')`, conv.ID)
+	active, err := s.activeEscalation(ctx, q, conv.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -54,16 +52,8 @@ func (s *SQL) InboundState(ctx context.Context, channel, address string, recent 
 	default:
 		st.Active = active
 	}
-	if recent > 0 {
-		msgs, err := s.queryMessages(ctx, q, `SELECT `+messageCols+` FROM messages
-			WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conv.ID, recent)
-		if err != nil {
-			return st, err
-		}
-		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-			msgs[i], msgs[j] = msgs[j], msgs[i]
-		}
-		st.Recent = msgs
+	if st.Recent, err = s.recentMessages(ctx, q, conv.ID, recent); err != nil {
+		return st, err
 	}
 	return st, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,17 +45,19 @@ func (s *SQL) Messages(ctx context.Context, conversationID int64) ([]Message, er
 
 // RecentMessages returns a conversation's last n messages, oldest first.
 func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) ([]Message, error) {
+	return s.recentMessages(ctx, s.rq(), conversationID, n)
+}
+
+func (s *SQL) recentMessages(ctx context.Context, q queryer, conversationID int64, n int) ([]Message, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.queryMessages(s.keyed(ctx), s.rq(), `SELECT `+messageCols+` FROM messages
+	msgs, err := s.queryMessages(ctx, q, `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conversationID, n)
 	if err != nil {
 		return nil, err
 	}
-	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-		msgs[i], msgs[j] = msgs[j], msgs[i]
-	}
+	slices.Reverse(msgs)
 	return msgs, nil
 }
 
