@@ -119,9 +119,10 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 	e := s.engine.Load()
 	// What the decision needs of the conversation, in one read: the
 	// escalation staff already have for this patient decides handoff
-	// silence and whether a new escalation is needed; the last messages
-	// tell whether another bot is answering us.
-	state, err := s.Store.InboundState(ctx, in.Channel, in.Address, 2*loopReplies)
+	// silence and whether a new escalation is needed; loopReplies replies
+	// among the last messages within loopWindow mean another bot (an
+	// auto-responder) is answering us, and the bot goes quiet.
+	state, err := s.Store.InboundState(ctx, in.Channel, in.Address, 2*loopReplies, now.Add(-loopWindow))
 	if err != nil {
 		return Outcome{}, fmt.Errorf("load conversation: %w", err)
 	}
@@ -179,7 +180,7 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Outcome, error) {
 			out.Reply, out.Silent, escalate = "", SilentHandoff, false
 		} else if s.Limiter != nil && !s.Limiter.Allow(in.Channel+":"+in.Address) {
 			out.Reply, out.Silent, escalate = "", SilentFlood, false
-		} else if looping(state.Recent, now) {
+		} else if state.RecentReplies >= loopReplies {
 			out.Reply, out.Silent, escalate = "", SilentLoop, false
 		}
 	}
@@ -261,18 +262,6 @@ func (s *Service) inHandoff(active *store.Escalation, now time.Time) bool {
 		return false
 	}
 	return s.HandoffTimeout <= 0 || now.Before(active.ClaimedAt.Add(s.HandoffTimeout))
-}
-
-// looping reports whether the bot has already replied loopReplies times
-// within loopWindow among a conversation's recent messages.
-func looping(recent []store.Message, now time.Time) bool {
-	n := 0
-	for _, m := range recent {
-		if m.Author == store.AuthorBot && m.Direction == store.DirectionOut && now.Sub(m.CreatedAt) < loopWindow {
-			n++
-		}
-	}
-	return n >= loopReplies
 }
 
 // alerts builds the staff alerts for a new escalation: the minimum (kind,

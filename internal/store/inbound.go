@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // InboundState is what deciding an inbound message needs to know of its
@@ -14,15 +15,17 @@ type InboundState struct {
 	// Active is the conversation's open or claimed escalation, if any (as
 	// ActiveEscalation).
 	Active *Escalation
-	// Recent are the conversation's last messages, oldest first.
-	Recent []Message
+	// RecentReplies counts the bot's replies among the conversation's last
+	// messages that were sent after a time (see InboundState).
+	RecentReplies int
 }
 
 // InboundState reads an address's conversation, its active escalation and
-// its last recent messages in one read transaction: one snapshot, and on
-// SQLite one start of a read (which, after any write, rereads the pages
-// the reader had cached) instead of three.
-func (s *SQL) InboundState(ctx context.Context, channel, address string, recent int) (InboundState, error) {
+// how many of its last recent messages are bot replies sent after since,
+// in one read transaction: one snapshot, and on SQLite one start of a read
+// (which, after any write, rereads the pages the reader had cached)
+// instead of three.
+func (s *SQL) InboundState(ctx context.Context, channel, address string, recent int, since time.Time) (InboundState, error) {
 	var st InboundState
 	ctx = s.keyed(ctx)
 	// As in a write transaction, a statement not yet prepared runs
@@ -52,8 +55,11 @@ func (s *SQL) InboundState(ctx context.Context, channel, address string, recent 
 	default:
 		st.Active = active
 	}
-	if st.Recent, err = s.recentMessages(ctx, q, conv.ID, recent); err != nil {
-		return st, err
+	err = q.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM (SELECT author, direction, created_at FROM messages
+		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?) recent
+		WHERE author = 'bot' AND direction = 'out' AND created_at > ?`), conv.ID, recent, ms(since)).Scan(&st.RecentReplies)
+	if err != nil {
+		return st, fmt.Errorf("store: count recent replies: %w", err)
 	}
 	return st, nil
 }

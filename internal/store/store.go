@@ -374,7 +374,7 @@ type Store interface {
 	ConversationByID(ctx context.Context, id int64) (*Conversation, error)
 	SetConversationName(ctx context.Context, id int64, name string) error
 	SetChatContact(ctx context.Context, id int64, name, phone, consent string) (*Conversation, error)
-	InboundState(ctx context.Context, channel, address string, recent int) (InboundState, error)
+	InboundState(ctx context.Context, channel, address string, recent int, since time.Time) (InboundState, error)
 	RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, error)
 	Messages(ctx context.Context, conversationID int64) ([]Message, error)
 	RecentMessages(ctx context.Context, conversationID int64, n int) ([]Message, error)
