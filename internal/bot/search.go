@@ -188,7 +188,7 @@ func (e *Engine) search(toks []nlu.Token, cr *cueReading) (nlu.Hit, float64) {
 			sc.labels = append(sc.labels, e.entryLabel[n])
 		}
 	}
-	h := e.ix.SearchBoostLabels(ts, sc.labels, cueBoost)
+	h := e.ix.SearchBoost(ts, sc.labels, cueBoost)
 	n, ok := e.entryNum[h.Label]
 	cued := ok && sc.mark[n]&markBoost != 0
 	// A topic entry won on words alone while the message names exactly
@@ -209,7 +209,7 @@ func (e *Engine) search(toks []nlu.Token, cr *cueReading) (nlu.Hit, float64) {
 			if l := e.ix.LabelIndex(only); l >= 0 {
 				labels = append(labels, l)
 			}
-			if h2 := e.ix.SearchBoostLabels(ts, labels, cueBoost); h2.Label == only {
+			if h2 := e.ix.SearchBoost(ts, labels, cueBoost); h2.Label == only {
 				h = h2
 			}
 		}

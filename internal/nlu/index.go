@@ -191,26 +191,10 @@ type Hit struct {
 
 // Search scores every label by its best document for the query terms.
 // Repeated query terms count once. An empty Hit means nothing matched.
-func (ix *Index) Search(q []string) Hit { return ix.SearchBoost(q, nil) }
+func (ix *Index) Search(q []string) Hit { return ix.SearchBoost(q, nil, 1) }
 
-// SearchBoost is Search with some labels' scores multiplied by a factor
-// (a question-type cue that names the entry it asks about). Score and
-// Score2 are the boosted scores.
-func (ix *Index) SearchBoost(q []string, boost map[string]float64) Hit {
-	return ix.search(q, func(label []float32, touched []int32) {
-		if len(boost) == 0 {
-			return
-		}
-		for _, l := range touched {
-			if f, ok := boost[ix.labels[l]]; ok {
-				label[l] *= float32(f)
-			}
-		}
-	})
-}
-
-// LabelIndex is the number of label in the index (for
-// SearchBoostLabels), or -1 when no document has it.
+// LabelIndex is the number of label in the index (for SearchBoost), or -1
+// when no document has it.
 func (ix *Index) LabelIndex(label string) int32 {
 	if l, ok := ix.labelID[label]; ok {
 		return l
@@ -218,22 +202,11 @@ func (ix *Index) LabelIndex(label string) int32 {
 	return -1
 }
 
-// SearchBoostLabels is SearchBoost with every label of labels (numbers
-// from LabelIndex, each at most once) boosted by factor: no map to build
-// or to look up per scored label.
-func (ix *Index) SearchBoostLabels(q []string, labels []int32, factor float64) Hit {
-	return ix.search(q, func(label []float32, _ []int32) {
-		for _, l := range labels {
-			// A label no document of q touched scores 0 and stays 0.
-			label[l] *= float32(factor)
-		}
-	})
-}
-
-// search scores every label by its best document for q; boost may then
-// scale the label scores (label, by label number; touched lists the
-// labels that scored).
-func (ix *Index) search(q []string, boost func(label []float32, touched []int32)) Hit {
+// SearchBoost is Search with the scores of labels (numbers from
+// LabelIndex, each at most once) multiplied by factor (a question-type cue
+// that names the entry it asks about). Score and Score2 are the boosted
+// scores.
+func (ix *Index) SearchBoost(q []string, labels []int32, factor float64) Hit {
 	if len(ix.docLabel) == 0 {
 		return Hit{}
 	}
@@ -289,7 +262,10 @@ func (ix *Index) search(q []string, boost func(label []float32, touched []int32)
 	if runL >= 0 {
 		s.keep(runL, runBest, runDoc)
 	}
-	boost(s.label, s.touchedL)
+	for _, l := range labels {
+		// A label no document of q touched scores 0 and stays 0.
+		s.label[l] *= float32(factor)
+	}
 	var h Hit
 	best, second := int32(-1), int32(-1)
 	for _, l := range s.touchedL {

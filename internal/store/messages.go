@@ -45,14 +45,10 @@ func (s *SQL) Messages(ctx context.Context, conversationID int64) ([]Message, er
 
 // RecentMessages returns a conversation's last n messages, oldest first.
 func (s *SQL) RecentMessages(ctx context.Context, conversationID int64, n int) ([]Message, error) {
-	return s.recentMessages(ctx, s.rq(), conversationID, n)
-}
-
-func (s *SQL) recentMessages(ctx context.Context, q queryer, conversationID int64, n int) ([]Message, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	msgs, err := s.queryMessages(ctx, q, `SELECT `+messageCols+` FROM messages
+	msgs, err := s.queryMessages(ctx, s.rq(), `SELECT `+messageCols+` FROM messages
 		WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`, conversationID, n)
 	if err != nil {
 		return nil, err

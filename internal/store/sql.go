@@ -220,7 +220,8 @@ func (s *SQL) Close() error {
 }
 
 // keyed is the context for the short reads by key every inbound message
-// makes (its conversation, active escalation, last messages): on SQLite
+// makes (InboundState: its conversation, active escalation, recent
+// replies): on SQLite
 // they finish in microseconds, less than it costs to watch ctx (the driver
 // starts a goroutine per statement to interrupt it), so they are not
 // cancelled; on PostgreSQL, across a network, they are.
