@@ -376,7 +376,10 @@ func (s *SQL) loadExchange(ctx context.Context, q queryer, externalID string, re
 		return fmt.Errorf("store: load duplicate exchange: %w", err)
 	}
 	res.Conversation = conv
-	reply, err := s.messageBy(ctx, q, `reply_to = ? AND direction = 'out' AND author = 'bot'`, in.ID)
+	// The reply follows its message in the same conversation: found through
+	// messages_conversation (there is no index on reply_to).
+	reply, err := s.messageBy(ctx, q, `conversation_id = ? AND id > ? AND reply_to = ? AND direction = 'out' AND author = 'bot'`,
+		in.ConversationID, in.ID, in.ID)
 	switch {
 	case err == nil:
 		res.Reply = reply

@@ -171,4 +171,12 @@ var migrations = []string{
 	// 9: urgent outbox items (an emergency's staff alerts) are claimed first.
 	`ALTER TABLE outbox ADD COLUMN urgent {{bool}} NOT NULL DEFAULT 0;
 	CREATE INDEX outbox_claim ON outbox (status, urgent, next_attempt_at)`,
+
+	// 10: fewer indexes to write per message. outbox_claim serves every
+	// query outbox_due did; a reply is found by its conversation
+	// (messages_conversation) rather than by reply_to; purge scans
+	// conversations rather than keeping an index that every message moved.
+	`DROP INDEX IF EXISTS outbox_due;
+	DROP INDEX IF EXISTS messages_reply_to;
+	DROP INDEX IF EXISTS conversations_updated_at`,
 }
