@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -38,6 +39,24 @@ func TestInboundState(t *testing.T) {
 		if st.RecentReplies != 1 {
 			t.Fatalf("recent replies after t0+1m among the last 4: %d, want 1", st.RecentReplies)
 		}
+		// One statement reads what the separate reads return.
+		conv, _ := s.Conversation(ctx, ChannelSMS, "+15550007777")
+		active, _ := s.ActiveEscalation(ctx, conv.ID)
+		if !reflect.DeepEqual(st.Conversation, conv) || !reflect.DeepEqual(st.Active, active) {
+			t.Fatalf("state = %+v / %+v\nwant %+v / %+v", st.Conversation, st.Active, conv, active)
+		}
+		ana, err := s.CreateStaff(ctx, "ana@example.com", "Ana", "x", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimEscalation(ctx, active.ID, ana.ID, "Ana"); err != nil {
+			t.Fatal(err)
+		}
+		st, _ = s.InboundState(ctx, ChannelSMS, "+15550007777", 4, t0)
+		active, _ = s.ActiveEscalation(ctx, conv.ID)
+		if !reflect.DeepEqual(st.Active, active) || st.Active.ClaimedBy == nil {
+			t.Fatalf("claimed: %+v, want %+v", st.Active, active)
+		}
 		if st, _ = s.InboundState(ctx, ChannelSMS, "+15550007777", 6, t0.Add(-time.Second)); st.RecentReplies != 3 {
 			t.Fatalf("recent replies among the last 6: %d, want 3", st.RecentReplies)
 		}
@@ -47,9 +66,8 @@ func TestInboundState(t *testing.T) {
 	})
 }
 
-// Many messages at once on a fresh store: reading inside a transaction
-// never waits for a connection another reader's transaction holds (the
-// statements are prepared outside them).
+// Many messages at once on a fresh store: no read waits for a connection
+// another read holds while preparing its statement.
 func TestInboundStateConcurrentColdCache(t *testing.T) {
 	s, _ := open(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
