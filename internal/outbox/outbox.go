@@ -21,6 +21,9 @@ import (
 // credentials.
 var ErrNotConfigured = errors.New("not configured")
 
+// DefaultParallel is Worker.Parallel's default.
+const DefaultParallel = 4
+
 // Worker sends outbox items.
 type Worker struct {
 	Store store.Store
@@ -48,8 +51,8 @@ type Worker struct {
 	BaseBackoff time.Duration // first retry delay, doubling; default 5s
 	MaxBackoff  time.Duration // default 30m
 	// Parallel is how many of a batch's items are delivered at once
-	// (default 4): a slow send or a slow database write for one does not
-	// hold up the rest, an urgent alert among them included.
+	// (default DefaultParallel): a slow send or a slow database write for
+	// one does not hold up the rest, an urgent alert among them included.
 	Parallel int
 	Now      func() time.Time
 
@@ -76,7 +79,7 @@ func (w *Worker) init() {
 			w.MaxBackoff = 30 * time.Minute
 		}
 		if w.Parallel <= 0 {
-			w.Parallel = 4
+			w.Parallel = DefaultParallel
 		}
 		if w.Now == nil {
 			w.Now = time.Now

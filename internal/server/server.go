@@ -124,7 +124,12 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		s.worker.SendSMS = s.sender.Send
 	}
 	if cfg.StaffWebhookURL != "" {
-		client := &http.Client{Timeout: 10 * time.Second}
+		// Keep a connection per delivery the worker runs at once: the
+		// default transport keeps two, so four parallel alerts dialled (and
+		// behind TLS, handshook) anew for every batch.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 2 * outbox.DefaultParallel
+		client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 		s.worker.PostWebhook = func(ctx context.Context, url, body string) error {
 			return (&notify.Webhook{URL: url, Client: client}).PostJSON(ctx, json.RawMessage(body))
 		}
