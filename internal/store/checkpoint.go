@@ -20,17 +20,13 @@ import (
 // a checkpoint running beside the writer never sees), and by the time it
 // runs the checkpointer has copied all but the last few frames.
 const (
-	// checkpointGap is the least time between two background checkpoints.
-	// Each one syncs both files and copies every page changed since the
-	// last, so a page that many commits change (the end of an index, the
-	// file's header) is copied once per gap rather than once per commit:
-	// at 10 ms the checkpoints wrote about as much as the commits did and
-	// kept the disk busy; at 250 ms `faqbot load` ran about 8 % faster.
-	checkpointGap = 250 * time.Millisecond
-	// writerCheckpointPages is the writer's own wal_autocheckpoint (4 KiB
-	// pages: a log of about 32 MB): above what full load commits in one
-	// checkpointGap, so the writer's checkpoint finds the pages copied.
-	writerCheckpointPages = 8000
+	// checkpointGap is the least time between two background checkpoints:
+	// short enough that under full load the log rarely reaches the writer's
+	// threshold with much left to copy.
+	checkpointGap = 10 * time.Millisecond
+	// writerCheckpointPages is the writer's own wal_autocheckpoint (SQLite's
+	// default; 4 KiB pages: a log of about 4 MB).
+	writerCheckpointPages = 1000
 )
 
 type checkpointer struct {
