@@ -219,12 +219,12 @@ func (s *SQL) Close() error {
 	return err
 }
 
-// keyed is the context for the short reads by key every inbound message
-// makes (InboundState: its conversation, active escalation, recent
-// replies): on SQLite
-// they finish in microseconds, less than it costs to watch ctx (the driver
-// starts a goroutine per statement to interrupt it), so they are not
-// cancelled; on PostgreSQL, across a network, they are.
+// keyed is the context for the short read by key every inbound message
+// makes (InboundState: its conversation, active escalation and recent
+// replies in one statement): on SQLite it finishes in microseconds, less
+// than it costs to watch ctx (the driver starts a goroutine per statement
+// to interrupt it), so it is not cancelled; on PostgreSQL, across a
+// network, it is.
 func (s *SQL) keyed(ctx context.Context) context.Context {
 	if s.url == "" {
 		return context.WithoutCancel(ctx)
