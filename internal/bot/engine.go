@@ -45,9 +45,11 @@ type Engine struct {
 	smalltalk, exceptions                                              []nlu.Pattern
 	// fallback decides, by the nearest example, what would be unknown.
 	fallback *nlu.NgramClassifier
-	// bookingExceptions hide words from the booking patterns ("i'm
-	// scheduled for thursday" has an appointment, it does not ask for one).
-	bookingExceptions []nlu.Pattern
+	// routeExceptions hide words from a routing intent's patterns: "i'm
+	// scheduled for thursday" has an appointment, it does not ask for one;
+	// "why did you start texting me" asks who is texting, it does not ask
+	// to be texted.
+	routeExceptions map[Intent][]nlu.Pattern
 	// cues are the question-type patterns of each entry; topic maps a
 	// topic word's stem to the entries it names.
 	cues     []nlu.Pattern
@@ -150,8 +152,10 @@ func NewEngine(set *faq.Set) *Engine {
 	if it := set.Intents["emergency"]; it != nil {
 		e.emergency, e.selfHarm = nlu.NewPatternSet(compile(it.Patterns)), nlu.NewPatternSet(compile(it.SelfHarm))
 	}
+	e.routeExceptions = map[Intent][]nlu.Pattern{}
 	if it := set.Intents["optin"]; it != nil {
 		e.optin = nlu.NewPatternSet(compile(it.Patterns))
+		e.routeExceptions[IntentOptIn] = compile(it.Exceptions)
 	}
 	if it := set.Intents["optout"]; it != nil {
 		e.optout = nlu.NewPatternSet(compile(it.Patterns))
@@ -161,7 +165,7 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	if it := set.Intents["booking"]; it != nil {
 		e.booking = nlu.NewPatternSet(compile(it.Patterns))
-		e.bookingExceptions = compile(it.Exceptions)
+		e.routeExceptions[IntentBooking] = compile(it.Exceptions)
 	}
 	if it := set.Intents["human"]; it != nil {
 		e.human = nlu.NewPatternSet(compile(it.Patterns))
@@ -408,7 +412,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		conf = 0
 	}
 	if hit.Label == "" || conf < bar {
-		if d, ok := e.nearestExample(text, lang, c); ok {
+		if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok {
 			return d
 		}
 		// The learned matcher does not bring back a topic entry for a

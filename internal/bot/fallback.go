@@ -60,15 +60,22 @@ func newFallback(set *faq.Set) *nlu.NgramClassifier {
 	return nlu.NewNgramClassifier(texts, labels)
 }
 
-// nearestExample decides text by its nearest fallback example, or reports
-// false.
-func (e *Engine) nearestExample(text, lang string, c Context) (Decision, bool) {
+// nearestExample decides text (toks) by its nearest fallback example, or
+// reports false. Opt-in is not considered when one of its exceptions
+// matches: "how did you start texting me" lies near "start texting me
+// again" but asks no opt-in, and a wrong opt-in texts someone who opted
+// out. (Booking's exceptions only hide words: "my next scheduled visit"
+// may still be about booking.)
+func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	if e.fallback == nil {
 		return Decision{}, false
 	}
 	hits := e.fallback.Nearest(text)
 	var best nlu.NgramHit
 	for _, in := range fallbackIntents {
+		if in == IntentOptIn && excepted(toks, e.routeExceptions[in]) {
+			continue
+		}
 		if h, ok := hits[string(in)]; ok && h.Score > best.Score {
 			best = h
 		}
@@ -78,4 +85,14 @@ func (e *Engine) nearestExample(text, lang string, c Context) (Decision, bool) {
 	}
 	rule := fmt.Sprintf("nearest example: %q (%.2f; nearest FAQ phrasing %.2f)", best.Example, best.Score, hits[fallbackFAQ].Score)
 	return e.decision(Intent(best.Label), "", best.Score, lang, c.AfterHours, false, rule), true
+}
+
+// excepted reports whether any of an intent's exceptions match toks.
+func excepted(toks []nlu.Token, exceptions []nlu.Pattern) bool {
+	for i := range exceptions {
+		if s, _ := exceptions[i].Span(toks, false); s >= 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -14,17 +14,17 @@ import (
 // toks, in the order opt-in, opt-out, help, booking, human. Opt-in comes
 // first so that a request to be texted again is never read as an opt-out
 // ("i unsubscribed by accident, start texting me again"). A negated match
-// does not count ("please don't stop texting me" is no opt-out). Booking's exceptions ("i'm booked for monday") hide their words
-// from the booking patterns.
+// does not count ("please don't stop texting me" is no opt-out). An
+// intent's exceptions hide their words from its own patterns ("i'm booked
+// for monday" is no booking, "why did you start texting me" no opt-in).
 func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool) {
-	ptoks := hide(toks, e.bookingExceptions)
 	for _, g := range []struct {
-		ps   *nlu.PatternSet
-		in   Intent
-		toks []nlu.Token
-	}{{e.optin, IntentOptIn, toks}, {e.optout, IntentOptOut, toks}, {e.help, IntentHelp, toks}, {e.booking, IntentBooking, ptoks}, {e.human, IntentHuman, toks}} {
-		for _, p := range g.ps.Candidates(g.toks) {
-			if p.Find(g.toks, true) >= 0 {
+		ps *nlu.PatternSet
+		in Intent
+	}{{e.optin, IntentOptIn}, {e.optout, IntentOptOut}, {e.help, IntentHelp}, {e.booking, IntentBooking}, {e.human, IntentHuman}} {
+		seen := hide(toks, e.routeExceptions[g.in])
+		for _, p := range g.ps.Candidates(seen) {
+			if p.Find(seen, true) >= 0 {
 				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+p.Src), true
 			}
 		}
