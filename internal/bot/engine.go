@@ -80,6 +80,10 @@ const intentPrefix = "@"
 // maxMessageBytes bounds the text analysed, so cost stays bounded.
 const maxMessageBytes = 4096
 
+// correctable are the intents whose pattern words a typo may be corrected
+// to (see NewEngine).
+var correctable = map[string]bool{"emergency": true, "optin": true, "help": true, "booking": true, "human": true}
+
 // NewEngine compiles a FAQ set. Patterns that do not compile are skipped
 // (lint reports them).
 func NewEngine(set *faq.Set) *Engine {
@@ -105,10 +109,14 @@ func NewEngine(set *faq.Set) *Engine {
 		}
 	}
 	for name, it := range set.Intents {
-		// Typos are corrected towards FAQ and emergency words only: a word
-		// must never be "corrected" into a reason to refuse or to book
-		// ("slimming" → "swimming", "cancer" → "cancel").
-		if name == "emergency" {
+		// Typos are corrected towards FAQ words and the words of the
+		// intents that ask for something (emergency, opt-in, help,
+		// booking, a person: "strat texitng me agian", "any openigns
+		// thursdy"), never towards a reason to refuse ("slimming" →
+		// "swimming") or to opt out: blockers, smalltalk and opt-out
+		// words are only kept as typed. Everyday words are never
+		// corrected ("cancer" stays, it is not "cancel").
+		if correctable[name] {
 			vocab = append(vocab, it.Patterns...)
 			vocab = append(vocab, it.SelfHarm...)
 		} else {
