@@ -50,6 +50,9 @@ type Engine struct {
 	// "why did you start texting me" asks who is texting, it does not ask
 	// to be texted.
 	routeExceptions map[Intent][]nlu.Pattern
+	// optinBlockers are signs that a message refuses texts (see
+	// refusesTexts).
+	optinBlockers *nlu.PatternSet
 	// cues are the question-type patterns of each entry; topic maps a
 	// topic word's stem to the entries it names.
 	cues     []nlu.Pattern
@@ -164,6 +167,7 @@ func NewEngine(set *faq.Set) *Engine {
 	if it := set.Intents["optin"]; it != nil {
 		e.optin = nlu.NewPatternSet(compile(it.Patterns))
 		e.routeExceptions[IntentOptIn] = compile(it.Exceptions)
+		e.optinBlockers = nlu.NewPatternSet(compile(it.Blockers))
 	}
 	if it := set.Intents["optout"]; it != nil {
 		e.optout = nlu.NewPatternSet(compile(it.Patterns))

@@ -62,9 +62,9 @@ func newFallback(set *faq.Set) *nlu.NgramClassifier {
 
 // nearestExample decides text (toks) by its nearest fallback example, or
 // reports false. Opt-in is not considered when one of its exceptions
-// matches: "how did you start texting me" lies near "start texting me
-// again" but asks no opt-in, and a wrong opt-in texts someone who opted
-// out. (Booking's exceptions only hide words: "my next scheduled visit"
+// matches or the message shows a sign of refusing texts: "how did you
+// start texting me" lies near "start texting me again" but asks no opt-in,
+// and a wrong opt-in texts someone who opted out. (Booking's exceptions only hide words: "my next scheduled visit"
 // may still be about booking.)
 func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	if e.fallback == nil {
@@ -73,7 +73,7 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	hits := e.fallback.Nearest(text)
 	var best nlu.NgramHit
 	for _, in := range fallbackIntents {
-		if in == IntentOptIn && excepted(toks, e.routeExceptions[in]) {
+		if in == IntentOptIn && (excepted(toks, e.routeExceptions[in]) || e.refusesAnywhere(toks)) {
 			continue
 		}
 		if h, ok := hits[string(in)]; ok && h.Score > best.Score {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/flsps/faqbot/internal/nlu"
 )
@@ -24,12 +25,58 @@ func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool
 	}{{e.optin, IntentOptIn}, {e.optout, IntentOptOut}, {e.help, IntentHelp}, {e.booking, IntentBooking}, {e.human, IntentHuman}} {
 		seen := hide(toks, e.routeExceptions[g.in])
 		for _, p := range g.ps.Candidates(seen) {
-			if p.Find(seen, true) >= 0 {
-				return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+p.Src), true
+			s, end := p.Span(seen, true)
+			if s < 0 || g.in == IntentOptIn && e.refusesTexts(toks, p, s, end) {
+				continue
 			}
+			return e.decision(g.in, "", 0.9, lang, c.AfterHours, false, string(g.in)+": "+p.Src), true
 		}
 	}
 	return Decision{}, false
+}
+
+// refusesTexts reports whether a message that matched opt-in pattern p at
+// toks[s:end] refuses texts all the same, so that it must not resubscribe
+// anyone: an opt-out pattern or one of opt-in's blockers matches outside
+// p's match ("i asked you to stop and you started texting me again"), or a
+// negation that is not one of p's own words lies inside it ("i still don't
+// want texts"). What p's match itself reads is answered by it: "i replied
+// stop by mistake" and "please don't stop texting me" are opt-ins.
+func (e *Engine) refusesTexts(toks []nlu.Token, p *nlu.Pattern, s, end int) bool {
+	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
+		for _, q := range ps.Candidates(toks) {
+			if qs, qe := q.Span(toks, true); qs >= 0 && (qs < s || qe > end) {
+				return true
+			}
+		}
+	}
+	own := strings.FieldsFunc(p.Src, func(r rune) bool { return r == ' ' || r == '|' || r == '&' })
+	for k := s; k < end; k++ {
+		if nlu.IsNegation(toks[k].Raw) && !slices.Contains(own, toks[k].Raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// refusesAnywhere reports whether a message shows any sign of refusing
+// texts: a negation, an opt-out pattern or one of opt-in's blockers. The
+// nearest-example fallback never reads such a message as an opt-in: "no
+// vuelvan a mandarme mensajes" lies nearest "vuelvan a mandarme mensajes".
+func (e *Engine) refusesAnywhere(toks []nlu.Token) bool {
+	for _, t := range toks {
+		if nlu.IsNegation(t.Raw) {
+			return true
+		}
+	}
+	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
+		for _, q := range ps.Candidates(toks) {
+			if q.Find(toks, true) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hide returns toks with the words of every match of ps hidden; toks

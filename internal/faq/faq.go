@@ -84,12 +84,17 @@ type Intent struct {
 	Patterns []string
 	// SelfHarm patterns (emergency only) also set Decision.SelfHarm.
 	SelfHarm []string
-	// Blockers (unknown only) force unknown: topics the FAQ never answers.
+	// Blockers of unknown force unknown: topics the FAQ never answers.
+	// Blockers of optin are signs that a message refuses texts ("stop",
+	// "enough", "without asking"): outside the opt-in's own match, one
+	// makes the message no opt-in.
 	Blockers []string
-	// Exceptions (unknown only) are phrases whose words no blocker may
-	// use: "is botox a drug or a filler" asks what Botox is, so "filler"
-	// inside "is ... or ... filler" does not make it an other-treatment
-	// question.
+	// Exceptions of unknown are phrases whose words no blocker may use:
+	// "is botox a drug or a filler" asks what Botox is, so "filler" inside
+	// "is ... or ... filler" does not make it an other-treatment question.
+	// Exceptions of booking and optin are phrases whose words their own
+	// patterns do not see ("i'm booked for monday", "why did you start
+	// texting me").
 	Exceptions []string
 	// Examples are phrasings scored against messages like FAQ alternates.
 	Examples []string

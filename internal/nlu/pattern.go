@@ -321,6 +321,10 @@ func matchFrom(slots []slot, toks []Token, prev, k int) int {
 var negations = set(`no not dont doesnt didnt havent hasnt hadnt isnt arent wasnt werent wont never
 without nor neither none nothing ni sin nunca tampoco afraid scared worried worry fear nervous avoid prevent`)
 
+// IsNegation reports whether a normalised word denies what follows (or,
+// like "afraid", makes it hypothetical).
+func IsNegation(w string) bool { return negations[w] }
+
 // contrasts end a negation's reach ("no pain but my lips are swelling").
 var contrasts = set(`but pero just only though although however except yet sino now ahora`)
 
