@@ -294,6 +294,36 @@ func carrierKeyword(t nlu.Text) (Intent, bool) {
 	return in, ok
 }
 
+// stopKeywords and courtesy make courteousStop: a stop keyword with
+// nothing but courtesy around it ("stop it", "please stop now", "unsubscribe
+// me thanks") is an opt-out as plain as the keyword alone. Not "cancel" or
+// "end": "cancel it" may be an appointment.
+var (
+	stopKeywords = map[string]bool{"stop": true, "stopall": true, "unsubscribe": true, "quit": true, "optout": true}
+	courtesy     = map[string]bool{"please": true, "pls": true, "plz": true, "it": true, "now": true, "thanks": true,
+		"thank": true, "you": true, "thx": true, "ty": true, "ok": true, "okay": true, "already": true, "asap": true,
+		"immediately": true, "me": true, "this": true, "that": true, "all": true, "just": true, "seriously": true,
+		"por": true, "favor": true, "ya": true, "gracias": true}
+)
+
+// courteousStop reports a message of one stop keyword and at most four
+// courtesy words.
+func courteousStop(t nlu.Text) bool {
+	if len(t.Words) < 2 || len(t.Words) > 5 {
+		return false
+	}
+	stops := 0
+	for _, w := range t.Words {
+		switch {
+		case stopKeywords[w.W]:
+			stops++
+		case !courtesy[w.W]:
+			return false
+		}
+	}
+	return stops == 1
+}
+
 var questionWords = map[string]bool{
 	"what": true, "how": true, "when": true, "where": true, "why": true, "who": true, "which": true,
 	"can": true, "could": true, "does": true, "do": true, "is": true, "are": true, "will": true, "should": true,
@@ -312,6 +342,13 @@ func (e *Engine) Decide(text string, c Context) Decision {
 			lang = "en"
 		}
 		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword")
+	}
+	if courteousStop(t) {
+		lang := c.Lang
+		if lang != "es" {
+			lang = "en"
+		}
+		return e.decision(IntentOptOut, "", 1, lang, c.AfterHours, false, "stop keyword with courtesy")
 	}
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
