@@ -64,8 +64,8 @@ func newFallback(set *faq.Set) *nlu.NgramClassifier {
 // reports false. Opt-in is not considered when one of its exceptions
 // matches or the message shows a sign of refusing texts: "how did you
 // start texting me" lies near "start texting me again" but asks no opt-in,
-// and a wrong opt-in texts someone who opted out. (Booking's exceptions only hide words: "my next scheduled visit"
-// may still be about booking.)
+// and a wrong opt-in texts someone who opted out. (Booking's exceptions
+// only hide words: "my next scheduled visit" may still be about booking.)
 func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	if e.fallback == nil {
 		return Decision{}, false

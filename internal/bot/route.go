@@ -43,12 +43,8 @@ func (e *Engine) route(toks []nlu.Token, lang string, c Context) (Decision, bool
 // want texts"). What p's match itself reads is answered by it: "i replied
 // stop by mistake" and "please don't stop texting me" are opt-ins.
 func (e *Engine) refusesTexts(toks []nlu.Token, p *nlu.Pattern, s, end int) bool {
-	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
-		for _, q := range ps.Candidates(toks) {
-			if qs, qe := q.Span(toks, true); qs >= 0 && (qs < s || qe > end) {
-				return true
-			}
-		}
+	if e.refusalOutside(toks, s, end) {
+		return true
 	}
 	own := strings.FieldsFunc(p.Src, func(r rune) bool { return r == ' ' || r == '|' || r == '&' })
 	for k := s; k < end; k++ {
@@ -69,9 +65,16 @@ func (e *Engine) refusesAnywhere(toks []nlu.Token) bool {
 			return true
 		}
 	}
+	return e.refusalOutside(toks, 0, 0)
+}
+
+// refusalOutside reports whether an opt-out pattern or one of opt-in's
+// blockers matches toks other than inside toks[s:end] (anywhere, when the
+// range is empty).
+func (e *Engine) refusalOutside(toks []nlu.Token, s, end int) bool {
 	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
 		for _, q := range ps.Candidates(toks) {
-			if q.Find(toks, true) >= 0 {
+			if qs, qe := q.Span(toks, true); qs >= 0 && (qs < s || qe > end) {
 				return true
 			}
 		}
