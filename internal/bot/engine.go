@@ -294,34 +294,37 @@ func carrierKeyword(t nlu.Text) (Intent, bool) {
 	return in, ok
 }
 
-// stopKeywords and courtesy make courteousStop: a stop keyword with
-// nothing but courtesy around it ("stop it", "please stop now", "unsubscribe
-// me thanks") is an opt-out as plain as the keyword alone. Not "cancel" or
-// "end": "cancel it" may be an appointment.
+// courteousKeywords and courtesy make courteousKeyword: a stop or start
+// keyword with nothing but courtesy around it ("stop it", "please stop
+// now", "unsubscribe me thanks", "unstop please", "ok start") is as plain
+// as the keyword alone. Not "cancel" or "end" ("cancel it" may be an
+// appointment), nor "yes" ("yes please" answers anything).
 var (
-	stopKeywords = map[string]bool{"stop": true, "stopall": true, "unsubscribe": true, "quit": true, "optout": true}
-	courtesy     = map[string]bool{"please": true, "pls": true, "plz": true, "it": true, "now": true, "thanks": true,
+	courteousKeywords = map[string]Intent{"stop": IntentOptOut, "stopall": IntentOptOut, "unsubscribe": IntentOptOut,
+		"quit": IntentOptOut, "optout": IntentOptOut, "start": IntentOptIn, "unstop": IntentOptIn}
+	courtesy = map[string]bool{"please": true, "pls": true, "plz": true, "it": true, "now": true, "thanks": true,
 		"thank": true, "you": true, "thx": true, "ty": true, "ok": true, "okay": true, "already": true, "asap": true,
 		"immediately": true, "me": true, "this": true, "that": true, "all": true, "just": true, "seriously": true,
 		"por": true, "favor": true, "ya": true, "gracias": true}
 )
 
-// courteousStop reports a message of one stop keyword and at most four
-// courtesy words.
-func courteousStop(t nlu.Text) bool {
+// courteousKeyword returns the intent of a message of one stop or start
+// keyword and at most four courtesy words.
+func courteousKeyword(t nlu.Text) (Intent, bool) {
 	if len(t.Words) < 2 || len(t.Words) > 5 {
-		return false
+		return "", false
 	}
-	stops := 0
+	var in Intent
 	for _, w := range t.Words {
+		k, ok := courteousKeywords[w.W]
 		switch {
-		case stopKeywords[w.W]:
-			stops++
-		case !courtesy[w.W]:
-			return false
+		case ok && in == "":
+			in = k
+		case ok || !courtesy[w.W]:
+			return "", false // two keywords ("stop start"), or more than courtesy
 		}
 	}
-	return stops == 1
+	return in, in != ""
 }
 
 var questionWords = map[string]bool{
@@ -343,12 +346,12 @@ func (e *Engine) Decide(text string, c Context) Decision {
 		}
 		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword")
 	}
-	if courteousStop(t) {
+	if in, ok := courteousKeyword(t); ok {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
 		}
-		return e.decision(IntentOptOut, "", 1, lang, c.AfterHours, false, "stop keyword with courtesy")
+		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword with courtesy")
 	}
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter
