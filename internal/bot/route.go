@@ -70,16 +70,28 @@ func (e *Engine) refusesAnywhere(toks []nlu.Token) bool {
 
 // refusalOutside reports whether an opt-out pattern or one of opt-in's
 // blockers matches toks other than inside toks[s:end] (anywhere, when the
-// range is empty).
+// range is empty), with no contrast word between the two: in "i
+// unsubscribed but i want texts again" the "but" turns from the refusal to
+// the request.
 func (e *Engine) refusalOutside(toks []nlu.Token, s, end int) bool {
 	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
 		for _, q := range ps.Candidates(toks) {
-			if qs, qe := q.Span(toks, true); qs >= 0 && (qs < s || qe > end) {
-				return true
+			qs, qe := q.Span(toks, true)
+			if qs < 0 || qs >= s && qe <= end {
+				continue
 			}
+			if end > s && (qe <= s && contrastIn(toks[qe:s]) || qs >= end && contrastIn(toks[end:qs])) {
+				continue
+			}
+			return true
 		}
 	}
 	return false
+}
+
+// contrastIn reports whether toks hold a contrast word ("but", "pero").
+func contrastIn(toks []nlu.Token) bool {
+	return slices.ContainsFunc(toks, func(t nlu.Token) bool { return nlu.IsContrast(t.Raw) })
 }
 
 // hide returns toks with the words of every match of ps hidden; toks

@@ -90,6 +90,17 @@ func (a *Analyzer) SetVocabulary(targets, known []string) {
 	a.speller = NewSpeller(vocab, keep)
 }
 
+// stubOf returns the longest pattern prefix stub of four letters or more
+// that w starts with, or "".
+func (a *Analyzer) stubOf(w string) string {
+	for n := len(w); n >= 4; n-- {
+		if a.stubs[w[:n]] {
+			return w[:n]
+		}
+	}
+	return ""
+}
+
 // stubWords is the prefix stubs of a pattern ("desmay" of "desmay*"). A
 // typo may be corrected to a stub (it then matches the prefix), but a word
 // that already starts with the stub keeps its own form ("desmayo" stays,
@@ -164,9 +175,16 @@ func (a *Analyzer) processWords(in []Word, correct bool) []Token {
 	// 2. spelling
 	if correct && a.speller != nil {
 		for i := range ws {
-			if c, ok := a.speller.Correct(ws[i].W); ok && !(a.stubs[c] && strings.HasPrefix(ws[i].W, c)) {
-				ws[i].W = c
+			c, ok := a.speller.Correct(ws[i].W)
+			if !ok || a.stubs[c] && strings.HasPrefix(ws[i].W, c) {
+				continue
 			}
+			// A word a pattern's prefix reads as typed keeps that prefix:
+			// "textng" may become "texting", "reactiven" not "reaction".
+			if st := a.stubOf(ws[i].W); st != "" && !strings.HasPrefix(c, st) {
+				continue
+			}
+			ws[i].W = c
 		}
 	}
 	// 3. synonyms (longest variant first) and 4. stems

@@ -325,6 +325,10 @@ without nor neither none nothing ni sin nunca tampoco afraid scared worried worr
 // like "afraid", makes it hypothetical).
 func IsNegation(w string) bool { return negations[w] }
 
+// IsContrast reports whether a normalised word turns the sentence ("but",
+// "pero"): it ends a negation's reach.
+func IsContrast(w string) bool { return contrasts[w] }
+
 // contrasts end a negation's reach ("no pain but my lips are swelling").
 var contrasts = set(`but pero just only though although however except yet sino now ahora`)
 
