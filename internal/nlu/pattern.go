@@ -332,12 +332,18 @@ func IsContrast(w string) bool { return contrasts[w] }
 // contrasts end a negation's reach ("no pain but my lips are swelling").
 var contrasts = set(`but pero just only though although however except yet sino now ahora`)
 
+// openers start a new statement of the patient's own, so a negation before
+// one does not reach past it: "no i have trouble breathing", "without
+// warning my vision went blurry", "sin razon se me hincho la cara".
+var openers = set(`i im ive my mi mis se`)
+
 // NegationWindow is how many words before a phrase a negation may be.
 const NegationWindow = 4
 
 // Negated reports whether the phrase starting at toks[i] is negated: a
 // negation word up to NegationWindow words before it, in the same clause,
-// with no contrast word in between. "not sure" is not a negation.
+// with no contrast word or opener in between. "not sure" is not a
+// negation.
 func Negated(toks []Token, i int) bool { return negatedBefore(toks, i, i) }
 
 // negatedBefore is Negated counting only negation words before toks[limit].
@@ -346,7 +352,7 @@ func negatedBefore(toks []Token, i, limit int) bool {
 		if j >= limit {
 			continue
 		}
-		if toks[j].Clause != toks[i].Clause || contrasts[toks[j].Raw] {
+		if toks[j].Clause != toks[i].Clause || contrasts[toks[j].Raw] || openers[toks[j].Raw] {
 			return false
 		}
 		if negations[toks[j].Raw] {
