@@ -309,10 +309,10 @@ var (
 )
 
 // courteousKeyword returns the intent of a message of one stop or start
-// keyword and at most four courtesy words.
-func courteousKeyword(t nlu.Text) (Intent, bool) {
+// keyword and at most four courtesy words, and the rule that decided it.
+func courteousKeyword(t nlu.Text) (Intent, bool, string) {
 	if len(t.Words) < 2 || len(t.Words) > 5 {
-		return "", false
+		return "", false, ""
 	}
 	var in Intent
 	for _, w := range t.Words {
@@ -321,10 +321,10 @@ func courteousKeyword(t nlu.Text) (Intent, bool) {
 		case ok && in == "":
 			in = k
 		case ok || !courtesy[w.W]:
-			return "", false // two keywords ("stop start"), or more than courtesy
+			return "", false, "" // two keywords ("stop start"), or more than courtesy
 		}
 	}
-	return in, in != ""
+	return in, in != "", "keyword with courtesy"
 }
 
 var questionWords = map[string]bool{
@@ -339,19 +339,16 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// The message is normalised once: the carrier keywords, the lone "k"
 	// and the analysis read the same words.
 	t := nlu.Normalize(text)
-	if in, ok := carrierKeyword(t); ok {
-		lang := c.Lang
-		if lang != "es" {
-			lang = "en"
-		}
-		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword")
+	in, ok, rule := Intent(""), false, "keyword"
+	if in, ok = carrierKeyword(t); !ok {
+		in, ok, rule = courteousKeyword(t)
 	}
-	if in, ok := courteousKeyword(t); ok {
+	if ok {
 		lang := c.Lang
 		if lang != "es" {
 			lang = "en"
 		}
-		return e.decision(in, "", 1, lang, c.AfterHours, false, "keyword with courtesy")
+		return e.decision(in, "", 1, lang, c.AfterHours, false, rule)
 	}
 	if len(text) > maxMessageBytes {
 		text = text[:maxMessageBytes] // web chat pastes; SMS are far shorter

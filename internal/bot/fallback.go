@@ -61,11 +61,10 @@ func newFallback(set *faq.Set) *nlu.NgramClassifier {
 }
 
 // nearestExample decides text (toks) by its nearest fallback example, or
-// reports false. Opt-in is not considered when one of its exceptions
-// matches or the message shows a sign of refusing texts: "how did you
-// start texting me" lies near "start texting me again" but asks no opt-in,
-// and a wrong opt-in texts someone who opted out. (Booking's exceptions
-// only hide words: "my next scheduled visit" may still be about booking.)
+// reports false. Opt-in is not considered when the message rules it out
+// (optInRuledOut): "how did you start texting me" lies near "start texting
+// me again" but asks no opt-in, and a wrong opt-in texts someone who opted
+// out.
 func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	if e.fallback == nil {
 		return Decision{}, false
@@ -73,7 +72,7 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	hits := e.fallback.Nearest(text)
 	var best nlu.NgramHit
 	for _, in := range fallbackIntents {
-		if in == IntentOptIn && (excepted(toks, e.routeExceptions[in]) || e.refusesAnywhere(toks)) {
+		if in == IntentOptIn && e.optInRuledOut(toks) {
 			continue
 		}
 		if h, ok := hits[string(in)]; ok && h.Score > best.Score {
@@ -85,14 +84,4 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	}
 	rule := fmt.Sprintf("nearest example: %q (%.2f; nearest FAQ phrasing %.2f)", best.Example, best.Score, hits[fallbackFAQ].Score)
 	return e.decision(Intent(best.Label), "", best.Score, lang, c.AfterHours, false, rule), true
-}
-
-// excepted reports whether any of an intent's exceptions match toks.
-func excepted(toks []nlu.Token, exceptions []nlu.Pattern) bool {
-	for i := range exceptions {
-		if s, _ := exceptions[i].Span(toks, false); s >= 0 {
-			return true
-		}
-	}
-	return false
 }

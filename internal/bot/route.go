@@ -55,11 +55,17 @@ func (e *Engine) refusesTexts(toks []nlu.Token, p *nlu.Pattern, s, end int) bool
 	return false
 }
 
-// refusesAnywhere reports whether a message shows any sign of refusing
-// texts: a negation, an opt-out pattern or one of opt-in's blockers. The
-// nearest-example fallback never reads such a message as an opt-in: "no
-// vuelvan a mandarme mensajes" lies nearest "vuelvan a mandarme mensajes".
-func (e *Engine) refusesAnywhere(toks []nlu.Token) bool {
+// optInRuledOut reports whether a message can be no opt-in whatever it
+// resembles: one of opt-in's exceptions matches ("why did you start
+// texting me"), or it shows a sign of refusing texts, a negation, an
+// opt-out pattern or one of opt-in's blockers ("no vuelvan a mandarme
+// mensajes" lies nearest "vuelvan a mandarme mensajes"). Booking's
+// exceptions only hide words ("my next scheduled visit" may still be about
+// booking), so they rule nothing out.
+func (e *Engine) optInRuledOut(toks []nlu.Token) bool {
+	if len(toks) > 0 && &hide(toks, e.routeExceptions[IntentOptIn])[0] != &toks[0] {
+		return true // an exception hid words (hide returns toks itself when none matches)
+	}
 	for _, t := range toks {
 		if nlu.IsNegation(t.Raw) {
 			return true
