@@ -178,17 +178,13 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 	ctx = context.WithoutCancel(ctx)
 	err := s.writeGrouped(octx, func(tx *sql.Tx) error {
 		res = ExchangeResult{}
-		// The upsert also records the activity (Purge keys on updated_at)
-		// and, on PostgreSQL, locks the conversation's row until commit:
-		// one patient's concurrent messages are decided one after another.
-		conv, err := scanConversation(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO conversations
-			(channel, address, created_at, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (channel, address) DO UPDATE SET updated_at = CASE
-				WHEN conversations.updated_at < excluded.updated_at THEN excluded.updated_at
-				ELSE conversations.updated_at END
-			RETURNING `+conversationCols), ex.Channel, ex.Address, atMS, atMS))
+		// Finding the conversation also records the activity (Purge keys
+		// on updated_at), here or in applyConversationChanges, and on
+		// PostgreSQL locks its row until commit: one patient's concurrent
+		// messages are decided one after another.
+		conv, touched, err := s.exchangeConversation(ctx, tx, ex.Channel, ex.Address, atMS)
 		if err != nil {
-			return fmt.Errorf("store: upsert conversation: %w", err)
+			return err
 		}
 		res.Conversation = conv
 
@@ -210,11 +206,11 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 			return fmt.Errorf("store: insert inbound message: %w", err)
 		}
 		if !inserted {
-			return errDuplicateExchange // rolls back the upsert's bump too
+			return errDuplicateExchange // rolls back a new conversation too
 		}
 		res.Inbound = in
 
-		if err := s.applyConversationChanges(ctx, tx, conv, ex, at); err != nil {
+		if err := s.applyConversationChanges(ctx, tx, conv, ex, at, touched); err != nil {
 			return err
 		}
 
@@ -328,9 +324,11 @@ func (s *SQL) escalate(ctx context.Context, tx *sql.Tx, conv *Conversation, in *
 }
 
 // applyConversationChanges applies an exchange's language, topic and
-// opt-out changes to conv (in the database and in memory).
-func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Conversation, ex Exchange, at time.Time) error {
-	changed := false
+// opt-out changes to conv (in the database and in memory), and its
+// activity unless exchangeConversation already wrote it (touched): one
+// UPDATE for both.
+func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Conversation, ex Exchange, at time.Time, touched bool) error {
+	changed := !touched
 	if ex.Lang != "" && ex.Lang != conv.Lang {
 		conv.Lang, changed = ex.Lang, true
 	}
@@ -351,7 +349,7 @@ func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Co
 		}
 	}
 	if !changed {
-		return nil // the upsert recorded the activity
+		return nil // nothing to write
 	}
 	_, err := s.wq(tx).ExecContext(ctx, s.q(`UPDATE conversations SET lang = ?, last_faq_id = ?, opted_out = ?, opted_out_at = ?,
 		updated_at = ? WHERE id = ?`), conv.Lang, conv.LastFAQID, b2i(conv.OptedOut), nullMS(conv.OptedOutAt), ms(conv.UpdatedAt), conv.ID)
@@ -394,4 +392,48 @@ func (s *SQL) loadExchange(ctx context.Context, q queryer, externalID string, re
 		return err
 	}
 	return nil
+}
+
+// exchangeConversation finds or creates the conversation an inbound
+// message belongs to, inside RecordExchange's transaction, with its
+// updated_at moved to atMS. touched reports whether that is already
+// written; if not, applyConversationChanges writes it with the exchange's
+// other changes.
+//
+// PostgreSQL upserts (which also locks the row: replicas take turns). The
+// one SQLite writer reads and then writes only what changed: a read by the
+// unique index and an UPDATE by id cost less there than an upsert with
+// RETURNING (BenchmarkRecordExchangeParallel), and the writer is the only
+// one, so nothing can come between the two.
+func (s *SQL) exchangeConversation(ctx context.Context, tx *sql.Tx, channel, address string, atMS int64) (*Conversation, bool, error) {
+	if s.url != "" {
+		conv, err := scanConversation(s.wq(tx).QueryRowContext(ctx, s.q(`INSERT INTO conversations
+			(channel, address, created_at, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (channel, address) DO UPDATE SET updated_at = CASE
+				WHEN conversations.updated_at < excluded.updated_at THEN excluded.updated_at
+				ELSE conversations.updated_at END
+			RETURNING `+conversationCols), channel, address, atMS, atMS))
+		if err != nil {
+			return nil, false, fmt.Errorf("store: upsert conversation: %w", err)
+		}
+		return conv, true, nil
+	}
+	conv, err := s.conversationBy(ctx, s.wq(tx), channel, address)
+	switch {
+	case err == nil:
+		if ms(conv.UpdatedAt) < atMS {
+			conv.UpdatedAt = fromMS(atMS)
+			return conv, false, nil
+		}
+		return conv, true, nil
+	case !errors.Is(err, ErrNotFound):
+		return nil, false, fmt.Errorf("store: find conversation: %w", err)
+	}
+	conv = &Conversation{Channel: channel, Address: address, CreatedAt: fromMS(atMS), UpdatedAt: fromMS(atMS)}
+	conv.ID, _, err = s.insertID(ctx, s.wq(tx), `INSERT INTO conversations (channel, address, created_at, updated_at) VALUES (?, ?, ?, ?)`,
+		channel, address, atMS, atMS)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: insert conversation: %w", err)
+	}
+	return conv, true, nil
 }

@@ -218,6 +218,37 @@ func benchRecordExchangeParallel(b *testing.B, s *SQL) {
 	})
 }
 
+// BenchmarkRecordExchangeMix is BenchmarkRecordExchangeParallel with what a
+// busy line brings: each patient texts four times, a message a millisecond
+// (so every exchange records new activity), topics and language change, and
+// every third message escalates with a staff alert (joining its
+// conversation's open escalation when there is one).
+func BenchmarkRecordExchangeMix(b *testing.B) { benchBackends(b, benchRecordExchangeMix) }
+
+func benchRecordExchangeMix(b *testing.B, s *SQL) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var n atomicCounter
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.next()
+			ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1556%07d", i/4), ExternalID: fmt.Sprintf("SM%032d", i),
+				Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months.",
+				At: base.Add(time.Duration(i) * time.Millisecond), Lang: []string{"en", "es"}[i%2], LastFAQID: fmt.Sprint("faq-", i%3)}
+			if i%3 == 0 {
+				ex.Escalate = &NewEscalation{Kind: KindBooking, Priority: PriorityNormal}
+				ex.Alerts = []OutboxItem{{Kind: OutboxSMS, Target: "+15559990001", Body: "escalation {escalation_id}"}}
+			}
+			if _, err := s.RecordExchange(ctx, ex); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 type atomicCounter struct{ v atomic.Int64 }
 
 func (c *atomicCounter) next() int64 { return c.v.Add(1) }
