@@ -164,6 +164,14 @@ func TestPatternSuffixAndNumber(t *testing.T) {
 		{"daughter * is #", "my daughter is 14", true},
 		{"daughter * is #", "my daughter is tall", false},
 		{"push * my * #", "can we push my 10am", true},
+		// a word whose stem is another, function word matches itself and
+		// its inflections, never that word
+		{"noted", "noted", true},
+		{"noted", "i should not lie down", false},
+		{"evening|evenings", "this evening works", true},
+		{"evening|evenings", "is it even safe", false},
+		{"wellness", "your wellness division", true},
+		{"wellness", "well how long does it last", false},
 	}
 	for _, c := range cases {
 		p, err := a.CompilePattern(c.pat)

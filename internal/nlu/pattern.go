@@ -111,7 +111,15 @@ func (a *Analyzer) compileSlots(src, part string) ([]slot, error) {
 			}
 			// A multi-word expansion keeps its first word (patterns should
 			// spell multi-word phrases as separate slots).
-			sl.words = append(sl.words, toks[0].Stem)
+			t := toks[0]
+			if t.Stem != t.Raw && stopwords[t.Stem] && !stopwords[t.Raw] {
+				// Its stem is another, function word ("noted" → "not",
+				// "evening" → "even", "wellness" → "well"): the word and
+				// its inflections match, the function word does not.
+				sl.prefixes = append(sl.prefixes, t.Raw)
+				continue
+			}
+			sl.words = append(sl.words, t.Stem)
 		}
 		if len(sl.words) == 0 && len(sl.prefixes) == 0 && len(sl.suffixes) == 0 && !sl.number && len(sl.ranges) == 0 {
 			return nil, fmt.Errorf("pattern %q: empty word %q", src, part)
