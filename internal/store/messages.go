@@ -182,7 +182,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 		// on updated_at), here or in applyConversationChanges, and on
 		// PostgreSQL locks its row until commit: one patient's concurrent
 		// messages are decided one after another.
-		conv, touched, err := s.exchangeConversation(ctx, tx, ex.Channel, ex.Address, atMS)
+		conv, recorded, err := s.exchangeConversation(ctx, tx, ex.Channel, ex.Address, atMS)
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (s *SQL) RecordExchange(ctx context.Context, ex Exchange) (ExchangeResult, 
 		}
 		res.Inbound = in
 
-		if err := s.applyConversationChanges(ctx, tx, conv, ex, at, touched); err != nil {
+		if err := s.applyConversationChanges(ctx, tx, conv, ex, at, recorded); err != nil {
 			return err
 		}
 
@@ -325,10 +325,10 @@ func (s *SQL) escalate(ctx context.Context, tx *sql.Tx, conv *Conversation, in *
 
 // applyConversationChanges applies an exchange's language, topic and
 // opt-out changes to conv (in the database and in memory), and its
-// activity unless exchangeConversation already wrote it (touched): one
+// activity unless exchangeConversation already wrote it (recorded): one
 // UPDATE for both.
-func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Conversation, ex Exchange, at time.Time, touched bool) error {
-	changed := !touched
+func (s *SQL) applyConversationChanges(ctx context.Context, tx *sql.Tx, conv *Conversation, ex Exchange, at time.Time, recorded bool) error {
+	changed := !recorded
 	if ex.Lang != "" && ex.Lang != conv.Lang {
 		conv.Lang, changed = ex.Lang, true
 	}
@@ -396,14 +396,14 @@ func (s *SQL) loadExchange(ctx context.Context, q queryer, externalID string, re
 
 // exchangeConversation finds or creates the conversation an inbound
 // message belongs to, inside RecordExchange's transaction, with its
-// updated_at moved to atMS. touched reports whether that is already
+// updated_at moved to atMS. recorded reports whether that is already
 // written; if not, applyConversationChanges writes it with the exchange's
 // other changes.
 //
 // PostgreSQL upserts (which also locks the row: replicas take turns). The
 // one SQLite writer reads and then writes only what changed: a read by the
 // unique index and an UPDATE by id cost less there than an upsert with
-// RETURNING (BenchmarkRecordExchangeParallel), and the writer is the only
+// RETURNING (BenchmarkRecordExchangeMix), and the writer is the only
 // one, so nothing can come between the two.
 func (s *SQL) exchangeConversation(ctx context.Context, tx *sql.Tx, channel, address string, atMS int64) (*Conversation, bool, error) {
 	if s.url != "" {
