@@ -201,20 +201,9 @@ func benchRecordExchange(b *testing.B, s *SQL) {
 func BenchmarkRecordExchangeParallel(b *testing.B) { benchBackends(b, benchRecordExchangeParallel) }
 
 func benchRecordExchangeParallel(b *testing.B, s *SQL) {
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.SetParallelism(16)
-	var n atomicCounter
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := n.next()
-			ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1555%07d", i%500), ExternalID: fmt.Sprintf("SM%032d", i),
-				Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months."}
-			if _, err := s.RecordExchange(ctx, ex); err != nil {
-				b.Error(err)
-				return
-			}
-		}
+	benchExchangesParallel(b, s, func(i int64) Exchange {
+		return Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1555%07d", i%500), ExternalID: fmt.Sprintf("SM%032d", i),
+			Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months."}
 	})
 }
 
@@ -226,22 +215,29 @@ func benchRecordExchangeParallel(b *testing.B, s *SQL) {
 func BenchmarkRecordExchangeMix(b *testing.B) { benchBackends(b, benchRecordExchangeMix) }
 
 func benchRecordExchangeMix(b *testing.B, s *SQL) {
+	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	benchExchangesParallel(b, s, func(i int64) Exchange {
+		ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1556%07d", i/4), ExternalID: fmt.Sprintf("SM%032d", i),
+			Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months.",
+			At: base.Add(time.Duration(i) * time.Millisecond), Lang: []string{"en", "es"}[i%2], LastFAQID: fmt.Sprint("faq-", i%3)}
+		if i%3 == 0 {
+			ex.Escalate = &NewEscalation{Kind: KindBooking, Priority: PriorityNormal}
+			ex.Alerts = []OutboxItem{{Kind: OutboxSMS, Target: "+15559990001", Body: "escalation {escalation_id}"}}
+		}
+		return ex
+	})
+}
+
+// benchExchangesParallel stores exchange(1), exchange(2)... from 16
+// goroutines per CPU.
+func benchExchangesParallel(b *testing.B, s *SQL, exchange func(i int64) Exchange) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetParallelism(16)
-	base := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var n atomicCounter
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			i := n.next()
-			ex := Exchange{Channel: ChannelSMS, Address: fmt.Sprintf("+1556%07d", i/4), ExternalID: fmt.Sprintf("SM%032d", i),
-				Body: "how long does botox last?", Intent: "faq", Reply: "About 3 to 6 months.",
-				At: base.Add(time.Duration(i) * time.Millisecond), Lang: []string{"en", "es"}[i%2], LastFAQID: fmt.Sprint("faq-", i%3)}
-			if i%3 == 0 {
-				ex.Escalate = &NewEscalation{Kind: KindBooking, Priority: PriorityNormal}
-				ex.Alerts = []OutboxItem{{Kind: OutboxSMS, Target: "+15559990001", Body: "escalation {escalation_id}"}}
-			}
-			if _, err := s.RecordExchange(ctx, ex); err != nil {
+			if _, err := s.RecordExchange(ctx, exchange(n.next())); err != nil {
 				b.Error(err)
 				return
 			}
