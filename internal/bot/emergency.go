@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/flsps/faqbot/internal/nlu"
@@ -207,7 +208,8 @@ func nearFaint(toks []nlu.Token, s int) bool {
 		if t.Sentence != toks[s].Sentence {
 			continue
 		}
-		if earlierOccasion[t.Raw] {
+		// A phrase a synonym mapped keeps its words ("my last").
+		if slices.ContainsFunc(strings.Fields(t.Raw), func(w string) bool { return earlierOccasion[w] }) {
 			return true // "at my last flu shot"
 		}
 		treatment = treatment || treatmentWords[t.Raw]

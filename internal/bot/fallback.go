@@ -64,7 +64,9 @@ func newFallback(set *faq.Set) *nlu.NgramClassifier {
 // reports false. Opt-in is not considered when the message rules it out
 // (optInRuledOut): "how did you start texting me" lies near "start texting
 // me again" but asks no opt-in, and a wrong opt-in texts someone who opted
-// out.
+// out. Nor is opt-out when the message asks for texts again
+// (optOutRuledOut): "pls send me msgs agian" lies near "no more messages
+// please", and a request to be texted again must never unsubscribe.
 func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Context) (Decision, bool) {
 	if e.fallback == nil {
 		return Decision{}, false
@@ -72,7 +74,7 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	hits := e.fallback.Nearest(text)
 	var best nlu.NgramHit
 	for _, in := range fallbackIntents {
-		if in == IntentOptIn && e.optInRuledOut(toks) {
+		if in == IntentOptIn && e.optInRuledOut(toks) || in == IntentOptOut && e.optOutRuledOut(toks) {
 			continue
 		}
 		if h, ok := hits[string(in)]; ok && h.Score > best.Score {
@@ -85,3 +87,24 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	rule := fmt.Sprintf("nearest example: %q (%.2f; nearest FAQ phrasing %.2f)", best.Example, best.Score, hits[fallbackFAQ].Score)
 	return e.decision(Intent(best.Label), "", best.Score, lang, c.AfterHours, false, rule), true
 }
+
+// optOutRuledOut reports whether a message reads as a request to be texted
+// again rather than a refusal: it has a word of direction ("again",
+// "back", "resume", "de nuevo") and no sign of refusing texts (a negation,
+// an opt-out pattern, one of opt-in's blockers). Such a message is never
+// unsubscribed on resemblance alone; if no pattern reads it, staff do.
+func (e *Engine) optOutRuledOut(toks []nlu.Token) bool {
+	again := false
+	for _, t := range toks {
+		if nlu.IsNegation(t.Raw) {
+			return false
+		}
+		again = again || textsAgain[t.Raw] || textsAgain[t.Stem]
+	}
+	return again && !e.refusalOutside(toks, 0, 0)
+}
+
+// textsAgain are the words of direction that turn a request for texts into
+// a request to have them again, with the misspellings the speller leaves
+// alone ("again" is a function word, so it never corrects towards it).
+var textsAgain = wordSet(`again agian agin agan agen againn back bak bck resume resumed restart anew nuevo nuevamente vez`)
