@@ -148,6 +148,13 @@ func hypotheticalOpen(toks []nlu.Token, s, end int) int {
 			// which asks about a symptom the writer has.
 			return k
 		}
+		if start && futureModals[t.Raw] && k+1 < len(toks) && (toks[k+1].Raw == "i" || toks[k+1].Raw == "my") && !presentInSentence(toks, sentence) {
+			// "will i bruise after botox", "will my lips swell": the
+			// writer asks what is to come (a present-tense verb anywhere
+			// in the sentence still makes it a report: "will i bruise,
+			// my arm is already purple").
+			return k
+		}
 		if start && (t.Raw == "what" || t.Raw == "y" || t.Raw == "que") && k+1 < s && (toks[k+1].Raw == "if" || toks[k+1].Raw == "tal" || toks[k+1].Raw == "pasa") {
 			return k
 		}
@@ -161,6 +168,12 @@ func hypotheticalOpen(toks []nlu.Token, s, end int) int {
 		}
 	}
 	return -1
+}
+
+// presentInSentence reports a present-tense verb (presentInClause) in a
+// sentence of toks.
+func presentInSentence(toks []nlu.Token, sentence int) bool {
+	return slices.ContainsFunc(toks, func(t nlu.Token) bool { return t.Sentence == sentence && presentInClause[t.Raw] })
 }
 
 // causalBefore reports a verb of causing among toks[from:to].
@@ -178,6 +191,7 @@ var (
 	// openers may come before the question word of a sentence.
 	openers        = wordSet(`so and but ok okay hi hey um also then y pero oye well quick question`)
 	questionModals = wordSet(`could would will can might may`)
+	futureModals   = wordSet(`will would might`)
 	worryWords     = wordSet(`worried worry worri worries afraid scared fear nervous concerned preocupa preocupada preocupado miedo`)
 	futureWords    = wordSet(`ill will might could would gonna going end`)
 )

@@ -460,15 +460,21 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	if e.plain[hit.Label] {
 		conf = 0
 	}
+	// A second reading of words sounded out (soundOut) trusts only the
+	// patterns and the cue index: the nearest example and the learned
+	// matcher would answer on resemblance to a guessed word.
 	if hit.Label == "" || conf < bar {
-		if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok {
+		if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok && !c.soundedOut {
 			return d
 		}
 		// The learned matcher does not bring back a topic entry for a
 		// message that asks something topics do not answer (how long,
 		// which, where, the best...): the readings above turned it down.
-		if id, lc, why, ok := e.learned(an.Tokens); ok && !(e.hasTopics[id] && topicAsksOther(an.Tokens)) {
+		if id, lc, why, ok := e.learned(an.Tokens); ok && !c.soundedOut && !(e.hasTopics[id] && topicAsksOther(an.Tokens)) {
 			return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
+		}
+		if d, ok := e.soundOut(t, c); ok {
+			return d
 		}
 		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 		if conf >= greyFloor {

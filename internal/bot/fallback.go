@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/flsps/faqbot/internal/faq"
 	"github.com/flsps/faqbot/internal/nlu"
@@ -108,3 +109,28 @@ func (e *Engine) optOutRuledOut(toks []nlu.Token) bool {
 // a request to have them again, with the misspellings the speller leaves
 // alone ("again" is a function word, so it never corrects towards it).
 var textsAgain = wordSet(`again agian agin agan agen againn back bak bck resume resumed restart anew nuevo nuevamente vez`)
+
+// soundOut reads a message that nothing answered a second time, with the
+// words spelt by ear that no single edit corrects replaced by the
+// vocabulary words they sound like (nlu.Analyzer.SoundOut: "is it saif",
+// "hormoan therapy", "stahp texting me"). Its decision counts only when
+// the second reading is sure of something other than an opt-in (a sound
+// guess never resubscribes anyone), small talk or unknown; the rule says
+// it was sounded out.
+func (e *Engine) soundOut(t nlu.Text, c Context) (Decision, bool) {
+	if c.soundedOut {
+		return Decision{}, false
+	}
+	text, ok := e.an.SoundOut(t)
+	if !ok {
+		return Decision{}, false
+	}
+	c.soundedOut = true
+	d := e.Decide(text, c)
+	switch d.Intent {
+	case IntentUnknown, IntentSmalltalk, IntentOptIn:
+		return Decision{}, false
+	}
+	d.Rule = "sounded out " + strconv.Quote(text) + ": " + d.Rule
+	return d, true
+}

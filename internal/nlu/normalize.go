@@ -226,6 +226,8 @@ var abbreviations = map[string]string{
 	"tmrw": "tomorrow", "tmr": "tomorrow", "tmrrw": "tomorrow", "2morrow": "tomorrow", "2day": "today",
 	"b4": "before", "bc": "because", "cuz": "because", "bcuz": "because", "coz": "because",
 	"cannot": "cant", "idk": "i dont know", "abt": "about", "thru": "through", "tho": "though", "ppl": "people", "sum1": "someone", "some1": "someone", "wat": "what", "wut": "what", "wht": "what",
+	"ths": "this", "wats": "what is", "wuts": "what is", "whts": "what is", "wen": "when", "wher": "where", "hw": "how",
+	"shud": "should", "shuld": "should", "cud": "could", "wud": "would", "dus": "does", "duz": "does",
 	"dr": "doctor", "dr's": "doctor", "msg": "message", "msgs": "messages", "txt": "text", "txts": "texts",
 	"w": "with", "wo": "without", "n": "and", "nd": "and", "gonna": "going to",
 	"wanna": "want to", "gotta": "have to", "whats": "what is", "hows": "how is", "thats": "that is",
