@@ -63,7 +63,7 @@ func (a *Analyzer) soundsOut(w string) (string, bool) {
 	if _, ok := abbreviations[w]; ok {
 		return "", false
 	}
-	if IsWord(w) {
+	if IsWord(w) || contraction(w) {
 		return "", false // a real word, only not the clinic's ("cook", "downtown")
 	}
 	if a.stubOf(w) != "" {
@@ -82,3 +82,15 @@ func (a *Analyzer) soundsOut(w string) (string, bool) {
 // soundOutMinLen is the shortest word with a vowel that SoundOut
 // replaces: three letters sound like too many words.
 const soundOutMinLen = 4
+
+// contraction reports a contraction whose apostrophe normalising dropped
+// ("howve", "thatll", "whore" of "who're"): a function word or a
+// dictionary word and its ending.
+func contraction(w string) bool {
+	for _, end := range []string{"ve", "ll", "re", "d", "s"} {
+		if base, ok := strings.CutSuffix(w, end); ok && len(base) >= 2 && (stopwords[base] || IsWord(base)) {
+			return true
+		}
+	}
+	return false
+}
