@@ -52,8 +52,9 @@ func (a *Analyzer) SoundOut(t Text) (string, bool) {
 // SoundOut may replace.
 func (a *Analyzer) soundsOut(w string) (string, bool) {
 	s := a.speller
-	// Three letters only when texting dropped the vowels ("lst", "hrt").
-	short := len(w) == 3 && !hasVowel(w)
+	// Three letters when texting dropped the vowels ("lst", "hrt"), or
+	// one letter of a four-letter word ("bok"; checked below).
+	short := len(w) == 3
 	if len(w) < soundOutMinLen && !short || len(w) > maxWordLen || isNumber(w) || stopwords[w] || common[w] || commonStems[w] || s.keep[w] {
 		return "", false
 	}
@@ -72,6 +73,17 @@ func (a *Analyzer) soundsOut(w string) (string, bool) {
 	// The first reading took the word one edit away ("hert" → "heart");
 	// the second takes the one it sounds like ("hurt"), if another.
 	edited, _ := s.Correct(w)
+	if short && hasVowel(w) {
+		// "bok": a four-letter word with one letter dropped, that sounds
+		// the same ("book", not "back").
+		best, bestW := "", -1
+		for _, c := range s.deletes[w] {
+			if len(c) == 4 && c[0] == w[0] && !stopwords[c] && Sound(c) == Sound(w) && (s.known[c] > bestW || s.known[c] == bestW && c < best) {
+				best, bestW = c, s.known[c]
+			}
+		}
+		return best, best != "" && best != edited
+	}
 	c, ok := s.soundsLike(w)
 	if !ok || c == edited {
 		return "", false

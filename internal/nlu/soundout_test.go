@@ -4,7 +4,7 @@ import "testing"
 
 func TestSoundOut(t *testing.T) {
 	a := NewAnalyzer(nil)
-	a.SetVocabulary([]string{"is botox safe", "hormone therapy", "does it hurt", "how long does it last",
+	a.SetVocabulary([]string{"is botox safe", "hormone therapy", "does it hurt", "how long does it last", "book", "back",
 		"choke|choking", "downtime after"}, []string{"mand* * mensaj*"})
 	for _, c := range []struct {
 		in, want string
@@ -19,6 +19,8 @@ func TestSoundOut(t *testing.T) {
 		{"pueden mandarme info", "", false},                           // read by "mand*"
 		{"is it safe", "", false},                                     // nothing to sound out
 		{"zzzq", "", false},                                           // sounds like nothing
+		{"can i bok", "can i book", true},                             // one letter of four dropped
+		{"the dog ate it", "", false},                                 // dictionary words
 	} {
 		got, changed := a.SoundOut(Normalize(c.in))
 		if changed != c.changed || changed && got != c.want {
