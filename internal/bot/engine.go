@@ -28,8 +28,11 @@ import (
 //  6. BM25 search over FAQ questions, alternates, keywords and intent
 //     examples (search.go, re-readings in readings.go), answered only when
 //     the best label is clear on coverage and on margin to the runner-up
-//     (gate.go); otherwise the matcher learned from every phrasing
-//     (learned.go) when it is sure enough; otherwise unknown.
+//     (gate.go); otherwise the nearest intent example (fallback.go), then
+//     the matcher learned from every phrasing (learned.go) when it is sure
+//     enough; otherwise the message read once more with its words spelt
+//     by ear sounded out (fallback.go), where only patterns and cues
+//     decide; otherwise unknown.
 type Engine struct {
 	set     *faq.Set
 	an      *nlu.Analyzer
@@ -464,17 +467,19 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// patterns and the cue index: the nearest example and the learned
 	// matcher would answer on resemblance to a guessed word.
 	if hit.Label == "" || conf < bar {
-		if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok && !c.soundedOut {
-			return d
-		}
-		// The learned matcher does not bring back a topic entry for a
-		// message that asks something topics do not answer (how long,
-		// which, where, the best...): the readings above turned it down.
-		if id, lc, why, ok := e.learned(an.Tokens); ok && !c.soundedOut && !(e.hasTopics[id] && topicAsksOther(an.Tokens)) {
-			return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
-		}
-		if d, ok := e.soundOut(t, c); ok {
-			return d
+		if !c.soundedOut {
+			if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok {
+				return d
+			}
+			// The learned matcher does not bring back a topic entry for a
+			// message that asks something topics do not answer (how long,
+			// which, where, the best...): the readings above turned it down.
+			if id, lc, why, ok := e.learned(an.Tokens); ok && !(e.hasTopics[id] && topicAsksOther(an.Tokens)) {
+				return e.decision(IntentFAQ, id, lc, lang, c.AfterHours, false, why)
+			}
+			if d, ok := e.soundOut(t, c); ok {
+				return d
+			}
 		}
 		d := e.decision(IntentUnknown, "", 1-conf, lang, c.AfterHours, false, "gate")
 		if conf >= greyFloor {

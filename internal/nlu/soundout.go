@@ -91,12 +91,13 @@ func (a *Analyzer) soundsOut(w string) (string, bool) {
 	return c, true
 }
 
-// soundOutMinLen is the shortest word with a vowel that SoundOut
-// replaces: three letters sound like too many words.
+// soundOutMinLen is the shortest word SoundOut replaces by sound alone;
+// a three-letter word only when it has no vowel ("lst") or is one letter
+// short of a word that sounds the same ("bok").
 const soundOutMinLen = 4
 
 // contraction reports a contraction whose apostrophe normalising dropped
-// ("howve", "thatll", "whore" of "who're"): a function word or a
+// ("howve", "thatll", "theyre"): a function word or a
 // dictionary word and its ending.
 func contraction(w string) bool {
 	for _, end := range []string{"ve", "ll", "re", "d", "s"} {
