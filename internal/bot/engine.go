@@ -174,6 +174,7 @@ func NewEngine(set *faq.Set) *Engine {
 	}
 	if it := set.Intents["optout"]; it != nil {
 		e.optout = nlu.NewPatternSet(compile(it.Patterns))
+		e.routeExceptions[IntentOptOut] = compile(it.Exceptions)
 	}
 	if it := set.Intents["help"]; it != nil {
 		e.help = nlu.NewPatternSet(compile(it.Patterns))

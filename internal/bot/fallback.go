@@ -89,12 +89,17 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 	return e.decision(Intent(best.Label), "", best.Score, lang, c.AfterHours, false, rule), true
 }
 
-// optOutRuledOut reports whether a message reads as a request to be texted
-// again rather than a refusal: it has a word of direction ("again",
-// "back", "resume", "de nuevo") and no sign of refusing texts (a negation,
-// an opt-out pattern, one of opt-in's blockers). Such a message is never
-// unsubscribed on resemblance alone; if no pattern reads it, staff do.
+// optOutRuledOut reports whether a message reads as something other than
+// a refusal of texts: one of opt-out's exceptions matches ("did i
+// unsubscribe?"), or it asks for texts again, with a word of direction
+// ("again", "back", "resume", "de nuevo") and no sign of refusing them (a
+// negation, an opt-out pattern, one of opt-in's blockers). Such a message
+// is never unsubscribed on resemblance alone; if no pattern reads it,
+// staff do.
 func (e *Engine) optOutRuledOut(toks []nlu.Token) bool {
+	if len(toks) > 0 && &hide(toks, e.routeExceptions[IntentOptOut])[0] != &toks[0] {
+		return true // an exception hid words: "did i unsubscribe?"
+	}
 	again := false
 	for _, t := range toks {
 		if nlu.IsNegation(t.Raw) {

@@ -80,9 +80,13 @@ func (e *Engine) optInRuledOut(toks []nlu.Token) bool {
 // unsubscribed but i want texts again" the "but" turns from the refusal to
 // the request.
 func (e *Engine) refusalOutside(toks []nlu.Token, s, end int) bool {
+	// Both read the message as the opt-out patterns do in route, without
+	// opt-out's exceptions' words: being unsubscribed ("i got unsubscribed
+	// somehow, please add me back") refuses nothing.
+	seen := hide(toks, e.routeExceptions[IntentOptOut])
 	for _, ps := range []*nlu.PatternSet{e.optout, e.optinBlockers} {
-		for _, q := range ps.Candidates(toks) {
-			qs, qe := q.Span(toks, true)
+		for _, q := range ps.Candidates(seen) {
+			qs, qe := q.Span(seen, true)
 			if qs < 0 || qs >= s && qe <= end {
 				continue
 			}

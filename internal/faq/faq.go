@@ -92,9 +92,9 @@ type Intent struct {
 	// Exceptions of unknown are phrases whose words no blocker may use:
 	// "is botox a drug or a filler" asks what Botox is, so "filler" inside
 	// "is ... or ... filler" does not make it an other-treatment question.
-	// Exceptions of booking and optin are phrases whose words their own
-	// patterns do not see ("i'm booked for monday", "why did you start
-	// texting me").
+	// Exceptions of booking, optin and optout are phrases whose words their
+	// own patterns do not see ("i'm booked for monday", "why did you start
+	// texting me", "did i unsubscribe?").
 	Exceptions []string
 	// Examples are phrasings scored against messages like FAQ alternates.
 	Examples []string
