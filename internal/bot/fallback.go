@@ -97,8 +97,8 @@ func (e *Engine) nearestExample(text string, toks []nlu.Token, lang string, c Co
 // is never unsubscribed on resemblance alone; if no pattern reads it,
 // staff do.
 func (e *Engine) optOutRuledOut(toks []nlu.Token) bool {
-	if len(toks) > 0 && &hide(toks, e.routeExceptions[IntentOptOut])[0] != &toks[0] {
-		return true // an exception hid words: "did i unsubscribe?"
+	if e.excepted(toks, IntentOptOut) {
+		return true // "did i unsubscribe?"
 	}
 	again := false
 	for _, t := range toks {

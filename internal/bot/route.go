@@ -63,8 +63,8 @@ func (e *Engine) refusesTexts(toks []nlu.Token, p *nlu.Pattern, s, end int) bool
 // exceptions only hide words ("my next scheduled visit" may still be about
 // booking), so they rule nothing out.
 func (e *Engine) optInRuledOut(toks []nlu.Token) bool {
-	if len(toks) > 0 && &hide(toks, e.routeExceptions[IntentOptIn])[0] != &toks[0] {
-		return true // an exception hid words (hide returns toks itself when none matches)
+	if e.excepted(toks, IntentOptIn) {
+		return true
 	}
 	for _, t := range toks {
 		if nlu.IsNegation(t.Raw) {
@@ -102,6 +102,12 @@ func (e *Engine) refusalOutside(toks []nlu.Token, s, end int) bool {
 // contrastIn reports whether toks hold a contrast word ("but", "pero").
 func contrastIn(toks []nlu.Token) bool {
 	return slices.ContainsFunc(toks, func(t nlu.Token) bool { return nlu.IsContrast(t.Raw) })
+}
+
+// excepted reports whether one of the intent's exceptions matches toks
+// (hide returns toks itself when none does).
+func (e *Engine) excepted(toks []nlu.Token, in Intent) bool {
+	return len(toks) > 0 && &hide(toks, e.routeExceptions[in])[0] != &toks[0]
 }
 
 // hide returns toks with the words of every match of ps hidden; toks
