@@ -10,6 +10,7 @@ can could may might must get got getting go going gone
 this that these those there here what which who whom whose when where why how
 just really very also too still even ever much many more most some any all each few
 um uh hi hey hello oh ok okay like well yeah yes please thanks thank lol
+tbh ngl fr btw imo imho lmao omg smh fyi lmk bruh lowkey deadass
 not no dont doesnt didnt cant wont isnt arent wasnt havent
 want wanted wondering wonder know question ask asking tell let
 one thing things kind sort guy guys someone something anything
