@@ -76,6 +76,4 @@ type Context struct {
 	Lang string
 	// AfterHours selects the after-hours wording for escalation replies.
 	AfterHours bool
-
-	soundedOut bool // this is SoundOut's second reading (see soundOut)
 }

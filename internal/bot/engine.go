@@ -339,7 +339,11 @@ var questionWords = map[string]bool{
 }
 
 // Decide classifies one message and renders the reply.
-func (e *Engine) Decide(text string, c Context) Decision {
+func (e *Engine) Decide(text string, c Context) Decision { return e.decide(text, c, false) }
+
+// decide is Decide; soundedOut marks soundOut's second reading of the
+// message, which the fallbacks do not read.
+func (e *Engine) decide(text string, c Context, soundedOut bool) Decision {
 	// The message is normalised once: the carrier keywords, the lone "k"
 	// and the analysis read the same words.
 	t := nlu.Normalize(text)
@@ -468,7 +472,7 @@ func (e *Engine) Decide(text string, c Context) Decision {
 	// patterns and the cue index: the nearest example and the learned
 	// matcher would answer on resemblance to a guessed word.
 	if hit.Label == "" || conf < bar {
-		if !c.soundedOut {
+		if !soundedOut {
 			if d, ok := e.nearestExample(text, an.Tokens, lang, c); ok {
 				return d
 			}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/flsps/faqbot/internal/faq"
@@ -100,14 +101,11 @@ func (e *Engine) optOutRuledOut(toks []nlu.Token) bool {
 	if e.excepted(toks, IntentOptOut) {
 		return true // "did i unsubscribe?"
 	}
-	again := false
-	for _, t := range toks {
-		if nlu.IsNegation(t.Raw) {
-			return false
-		}
-		again = again || textsAgain[t.Raw] || textsAgain[t.Stem]
+	if negated(toks) {
+		return false
 	}
-	return again && !e.refusalOutside(toks, 0, 0)
+	return slices.ContainsFunc(toks, func(t nlu.Token) bool { return textsAgain[t.Raw] || textsAgain[t.Stem] }) &&
+		!e.refusalOutside(toks, 0, 0)
 }
 
 // textsAgain are the words of direction that turn a request for texts into
@@ -123,15 +121,11 @@ var textsAgain = wordSet(`again agian agin agan agen againn back bak bck resume 
 // guess never resubscribes anyone), small talk or unknown; the rule says
 // it was sounded out.
 func (e *Engine) soundOut(t nlu.Text, c Context) (Decision, bool) {
-	if c.soundedOut {
-		return Decision{}, false
-	}
 	text, ok := e.an.SoundOut(t)
 	if !ok {
 		return Decision{}, false
 	}
-	c.soundedOut = true
-	d := e.Decide(text, c)
+	d := e.decide(text, c, true)
 	switch d.Intent {
 	case IntentUnknown, IntentSmalltalk, IntentOptIn:
 		return Decision{}, false

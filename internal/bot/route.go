@@ -66,12 +66,12 @@ func (e *Engine) optInRuledOut(toks []nlu.Token) bool {
 	if e.excepted(toks, IntentOptIn) {
 		return true
 	}
-	for _, t := range toks {
-		if nlu.IsNegation(t.Raw) {
-			return true
-		}
-	}
-	return e.refusalOutside(toks, 0, 0)
+	return negated(toks) || e.refusalOutside(toks, 0, 0)
+}
+
+// negated reports a negation word anywhere in toks.
+func negated(toks []nlu.Token) bool {
+	return slices.ContainsFunc(toks, func(t nlu.Token) bool { return nlu.IsNegation(t.Raw) })
 }
 
 // refusalOutside reports whether an opt-out pattern or one of opt-in's
